@@ -1,0 +1,74 @@
+# ns9: Plan 9 name spaces for Linux.
+#	make		build ./ns9
+#	make check	install missing Debian packages (as root), build, run every test
+#	make demo	the same set-up, then the demo
+#	make asan	the tests under AddressSanitizer and UBSan
+#	make install	PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+WERROR ?=
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
+	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude $(WERROR)
+LDFLAGS ?=
+BUILD ?= build
+
+LIBUTIL = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/util/*.c))
+LIBNS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/ns/*.c))
+CMD = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ns9/*.c))
+UNIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t_*.c))
+BENCHBIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h)
+
+all: ns9 $(UNIT) $(BENCHBIN)
+
+ns9: $(CMD) $(LIBNS) $(LIBUTIL)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBNS) $(LIBUTIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBNS) $(LIBUTIL)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+deps:
+	@sh mk/deps
+
+check: deps
+	$(MAKE) all
+	sh tests/run
+
+demo: deps
+	$(MAKE) all
+	sh mk/demo
+
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" all
+	cp build-asan/ns9-asan-stamp /dev/null 2>/dev/null || true
+	NS9=$(CURDIR)/ns9 UNITDIR=build-asan/tests ASAN_OPTIONS=detect_leaks=1 sh tests/run
+
+bench: all
+	sh bench/ns-read
+	sh bench/rfork
+
+install: ns9
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 ns9 $(DESTDIR)$(PREFIX)/bin/ns9
+	install -m 644 man/ns9.1 $(DESTDIR)$(PREFIX)/share/man/man1/ns9.1
+
+format:
+	clang-format -i include/*.h lib/*/*.c lib/*/*.h cmd/ns9/*.c cmd/ns9/*.h tests/unit/*.c bench/*.c
+
+clean:
+	rm -rf build build-asan ns9
+
+.PHONY: all deps check demo asan bench install format clean

@@ -1,0 +1,29 @@
+/*
+ * cmd.h: what the subcommands of the ns9 tool share.  Each
+ * subcommand parses its own flags and returns the exit status: 0 ok,
+ * 1 failure, 2 usage.
+ */
+#ifndef NS9_CMDH
+#define NS9_CMDH
+
+#include "ns9.h"
+
+typedef struct Subcmd Subcmd;
+struct Subcmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *synopsis;
+};
+
+int cmdnscmd(int argc, char **argv);	/* bind, mount, unmount */
+int cmdns(int argc, char **argv);
+int cmdrfork(int argc, char **argv);
+
+/* Print "ns9: <error text>" on stderr; returns 1. */
+int fail(void);
+/* Print the usage line of the running subcommand; returns 2. */
+int usage(void);
+
+extern const char *argv0;	/* the subcommand's name */
+
+#endif

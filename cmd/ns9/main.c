@@ -1,0 +1,61 @@
+/*
+ * main.c: the ns9 command: one binary, a dispatch table of subcommands,
+ * each in its own file and parsing its own flags (plan9port 9p.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+const char *argv0 = "ns9";
+
+static const Subcmd cmds[] = {
+	{"bind", cmdnscmd, "bind [-abcC] new old"},
+	{"mount", cmdnscmd, "mount [-abcC] srvname old [spec]"},
+	{"unmount", cmdnscmd, "unmount [new] old"},
+	{"ns", cmdns, "ns [-r] [pid]"},
+	{"rfork", cmdrfork, "rfork [-n|-N] [-m] [cmd [arg...]]"},
+};
+
+int
+fail(void)
+{
+	fprintf(stderr, "ns9: %s\n", errtext());
+	return 1;
+}
+
+int
+usage(void)
+{
+	size_t i;
+
+	for(i = 0; i < nelem(cmds); i++)
+		if(strcmp(cmds[i].name, argv0) == 0){
+			fprintf(stderr, "usage: ns9 %s\n", cmds[i].synopsis);
+			return 2;
+		}
+	fprintf(stderr, "usage: ns9 command [args...]\ncommands:\n");
+	for(i = 0; i < nelem(cmds); i++)
+		fprintf(stderr, "\tns9 %s\n", cmds[i].synopsis);
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if(argc < 2)
+		return usage();
+	if(strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0){
+		usage();
+		return 0;
+	}
+	for(i = 0; i < nelem(cmds); i++)
+		if(strcmp(cmds[i].name, argv[1]) == 0){
+			argv0 = cmds[i].name;
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "ns9: unknown command '%s'\n", argv[1]);
+	return usage();
+}

@@ -1,0 +1,175 @@
+/*
+ * ns9.h: the name space library.  One parser and formatter for the
+ * namespace command language (argv, control-file writes and namespace
+ * files all go through it), the code that applies commands to the
+ * caller's own name space, the reader that prints a name space as Plan 9
+ * text, and new name spaces (rfork).
+ *
+ * Every function that can fail returns -1 (or NULL) and sets the error
+ * record of util.h; none prints or exits.
+ */
+#ifndef NS9_H
+#define NS9_H
+
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Flags of bind and mount, with Plan 9's values (libc.h). */
+enum {
+	NS_MREPL = 0x0000,
+	NS_MBEFORE = 0x0001,
+	NS_MAFTER = 0x0002,
+	NS_MORDER = 0x0003,
+	NS_MCREATE = 0x0004,
+	NS_MCACHE = 0x0010,
+	NS_MMASK = 0x0017,
+};
+
+typedef enum {
+	NS_BIND = 1,
+	NS_MOUNT,
+	NS_UNMOUNT,
+	NS_CD,
+} NsVerb;
+
+/*
+ * One command.  bind: new, old.  mount: new is the service, old, spec
+ * (NULL when absent or empty).  unmount: new (NULL for one argument), old.
+ * cd: old is the directory.  Strings are owned by the NsCmd.
+ */
+typedef struct NsCmd NsCmd;
+struct NsCmd {
+	NsVerb verb;
+	int flag;
+	char *new;
+	char *old;
+	char *spec;
+};
+
+/* --- the command language (lib/ns/cmd.c, lib/ns/quote.c) --- */
+
+/*
+ * Split s into tokens with rc quoting: blanks (space, tab, CR, newline)
+ * separate; '...' quotes, and '' inside quotes is one quote.  Returns the
+ * number of tokens and sets *tokp to a NULL-terminated vector the caller
+ * frees with one free() (strings live in the same block); -1 on an
+ * unmatched quote.
+ */
+int ns_tokenize(const char *s, char ***tokp);
+
+/*
+ * Parse argv[0..argc-1] (argv[0] is the verb) into c.  Returns 0, or -1
+ * with a message that names what is wrong ("bind: usage: ...",
+ * "bind: -a and -b together", "frob: unknown command").
+ */
+int ns_parse(NsCmd *c, int argc, char **argv);
+
+/*
+ * Parse one line.  Returns 1 with c filled, 0 for a blank or comment line
+ * (first non-blank character '#'), -1 on error.
+ */
+int ns_parseline(NsCmd *c, const char *line);
+
+/* Release the strings of c (not c itself). */
+void ns_freecmd(NsCmd *c);
+
+/*
+ * Format c as 9front prints it: "bind -a new old", two spaces after a
+ * flagless bind or mount verb, names quoted only where needed.  No
+ * trailing newline.  Caller frees.
+ */
+char *ns_fmtcmd(const NsCmd *c);
+
+/* Append s to b quoted as needed (%q, plus $: see quote.c). */
+void ns_quote(Buf *b, const char *s);
+/* Whether s needs quoting. */
+int ns_needquote(const char *s);
+
+/* The flag word as letters, "" or "-abcC" order; buf of 8 bytes. */
+char *ns_flagstr(int flag, char *buf);
+
+/* --- applying commands to the caller's name space (lib/ns/apply.c) --- */
+
+int ns_apply(const NsCmd *c);
+int ns_bind(const char *new, const char *old, int flag);
+int ns_mount(const char *srv, const char *old, int flag, const char *spec);
+int ns_unmount(const char *new, const char *old);
+
+/* --- kernel devices in # form (lib/ns/dev.c) --- */
+
+/*
+ * The srv directory of the caller: /run/ns9/srv for root,
+ * $XDG_RUNTIME_DIR/ns9/srv for a user (else /tmp/ns9.UID/srv), created
+ * mode 0700 on first use.  Returns a static string, or NULL.
+ */
+const char *ns_srvdir(void);
+
+/*
+ * Resolve a name that may start with '#'.  Returns 0 with *pathp set to a
+ * malloc'd path (and *treefd = -1), or with *treefd set to a detached
+ * mount (a fresh file system: #T) and *pathp = NULL; -1 on error
+ * ("unknown device in # filename").  Names without '#' are copied.
+ */
+int ns_devresolve(const char *name, char **pathp, int *treefd);
+
+/* --- reading a name space (lib/ns/table.c, lib/ns/text.c) --- */
+
+typedef struct NsMount NsMount;
+struct NsMount {
+	int id;
+	int parent;
+	unsigned int major;
+	unsigned int minor;
+	char *root;	/* path within the file system */
+	char *point;	/* mount point, relative to the process's root */
+	char *opts;	/* per-mount options */
+	char *fstype;
+	char *source;
+	char *super;	/* superblock options */
+};
+
+typedef struct NsTable NsTable;
+struct NsTable {
+	NsMount *m;
+	int n;
+	char *data;	/* the strings of m[] point into this */
+};
+
+/*
+ * Read pid's mount table (pid 0: the caller) in mount order.  Errors:
+ * "process exited", "permission denied".
+ */
+int ns_readtable(pid_t pid, NsTable *t);
+void ns_freetable(NsTable *t);
+
+enum {
+	NS_TEXTRAW = 1,	/* each command preceded by a comment with the Linux detail */
+};
+
+/*
+ * pid's name space as Plan 9 text: one line per mount in mount order, then
+ * "cd DIR".  Returns a malloc'd string or NULL.
+ */
+char *ns_text(pid_t pid, int flags);
+
+/* --- new name spaces (lib/ns/rfork.c) --- */
+
+enum {
+	NS_RFNAMEG = 1,		/* a copy of the name space */
+	NS_RFCNAMEG = 2,	/* a clean name space on a fresh root */
+	NS_RFNOMNT = 4,		/* no further mounts */
+};
+
+/*
+ * Give the calling process a new name space as flags say.  A caller
+ * without CAP_SYS_ADMIN also gets a user namespace mapping it to itself,
+ * with CAP_SYS_ADMIN made ambient so that programs it execs may bind.  The
+ * caller must be single-threaded.  Returns 0 or -1.
+ */
+int ns_rfork(int flags);
+
+/* Whether the caller may no longer mount (RFNOMNT in force). */
+int ns_nomnt(void);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * text.c: a name space as Plan 9 text (/proc/n/ns): one line per mount in
+ * mount order, then "cd DIR".
+ *
+ * Linux records for a mount only its file system and the path within it
+ * (mountinfo's root), not the name it was bound from, so the source of a
+ * bind is rebuilt (linux.md §6): another mount of the same file system
+ * whose root is a prefix of this one's, still visible at its mount point,
+ * with no mount point on the way down from it, names the source as its
+ * mount point plus the rest of the path.  Shortest root first, then the
+ * shortest mount point; mounts made earlier are preferred, so replaying
+ * the text in order finds each source in place.  The structural check
+ * stands in for comparing inodes: it needs no system call per mount, and
+ * it fails exactly where a path would reach another mount.
+ *
+ * The first mount of a file system at its root is printed as a mount:
+ *	bind  #T /x			a tmpfs made by ns9 ('#T')
+ *	mount  fs!TYPE!SOURCE /x OPTS	any other Linux file system
+ * A mount whose source cannot be named is a comment line, so the text
+ * still parses and replays.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ns9.h"
+
+enum { MAXCAND = 64 };
+
+typedef struct Tab Tab;
+struct Tab {
+	int *slot;	/* index + 1; 0 empty */
+	int *next;	/* chain of equal keys, in insertion order (srcmap) */
+	size_t mask;
+};
+
+typedef struct Ctx Ctx;
+struct Ctx {
+	NsTable *t;
+	Tab points;	/* mount point -> top mount at it */
+	Tab srcs;	/* (dev, root) -> mounts, in order */
+	Tab ids;	/* id -> mount */
+	Tab prim;	/* dev -> first mount at "/" */
+	int *tail;	/* last of each srcs chain */
+	char *vis;	/* 0 unknown, 1 visible, 2 hidden */
+};
+
+static uint64_t
+hstr(uint64_t h, const char *s, size_t n)
+{
+	size_t i;
+
+	for(i = 0; i < n; i++){
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t
+hdev(const NsMount *m)
+{
+	uint64_t h;
+
+	h = 0xcbf29ce484222325ULL;
+	h ^= m->major;
+	h *= 0x100000001b3ULL;
+	h ^= m->minor;
+	h *= 0x100000001b3ULL;
+	return h;
+}
+
+static void
+tabinit(Tab *t, int n, int chained)
+{
+	size_t sz;
+
+	sz = 16;
+	while(sz < (size_t)n * 2)
+		sz *= 2;
+	t->slot = emalloc(sz * sizeof(int));
+	t->next = chained ? emalloc((n + 1) * sizeof(int)) : NULL;
+	t->mask = sz - 1;
+}
+
+static void
+tabfree(Tab *t)
+{
+	free(t->slot);
+	free(t->next);
+}
+
+static int
+sameroot(const NsMount *m, const char *root, size_t n)
+{
+	return strncmp(m->root, root, n) == 0 && m->root[n] == 0;
+}
+
+/* Head of the srcs chain for (dev of d, root[0..n)), or -1. */
+static int
+srcfind(Ctx *c, const NsMount *d, const char *root, size_t n)
+{
+	size_t h;
+	int k;
+	NsMount *m;
+
+	for(h = hstr(hdev(d), root, n) & c->srcs.mask; (k = c->srcs.slot[h]) != 0; h = (h + 1) & c->srcs.mask){
+		m = &c->t->m[k - 1];
+		if(m->major == d->major && m->minor == d->minor && sameroot(m, root, n))
+			return k - 1;
+	}
+	return -1;
+}
+
+static void
+srcadd(Ctx *c, int i)
+{
+	NsMount *d;
+	size_t h;
+	int k;
+
+	d = &c->t->m[i];
+	c->srcs.next[i] = -1;
+	k = srcfind(c, d, d->root, strlen(d->root));
+	if(k >= 0){
+		c->srcs.next[c->tail[k]] = i;
+		c->tail[k] = i;
+		return;
+	}
+	c->tail[i] = i;
+	for(h = hstr(hdev(d), d->root, strlen(d->root)) & c->srcs.mask; c->srcs.slot[h] != 0;
+	    h = (h + 1) & c->srcs.mask)
+		;
+	c->srcs.slot[h] = i + 1;
+}
+
+/* Top mount at point p[0..n), or -1. */
+static int
+pointfind(Ctx *c, const char *p, size_t n)
+{
+	size_t h;
+	int k;
+	NsMount *m;
+
+	for(h = hstr(0xcbf29ce484222325ULL, p, n) & c->points.mask; (k = c->points.slot[h]) != 0;
+	    h = (h + 1) & c->points.mask){
+		m = &c->t->m[k - 1];
+		if(strncmp(m->point, p, n) == 0 && m->point[n] == 0)
+			return k - 1;
+	}
+	return -1;
+}
+
+static void
+pointset(Ctx *c, int i)
+{
+	NsMount *m;
+	size_t h, n;
+	int k;
+
+	m = &c->t->m[i];
+	n = strlen(m->point);
+	for(h = hstr(0xcbf29ce484222325ULL, m->point, n) & c->points.mask; (k = c->points.slot[h]) != 0;
+	    h = (h + 1) & c->points.mask){
+		if(strcmp(c->t->m[k - 1].point, m->point) == 0)
+			break;
+	}
+	c->points.slot[h] = i + 1;	/* a later mount at the same point is on top */
+}
+
+static int
+idfind(Ctx *c, int id)
+{
+	size_t h;
+	int k;
+
+	for(h = ((uint64_t)id * 0x9e3779b97f4a7c15ULL) & c->ids.mask; (k = c->ids.slot[h]) != 0;
+	    h = (h + 1) & c->ids.mask)
+		if(c->t->m[k - 1].id == id)
+			return k - 1;
+	return -1;
+}
+
+static void
+idadd(Ctx *c, int i)
+{
+	size_t h;
+
+	for(h = ((uint64_t)c->t->m[i].id * 0x9e3779b97f4a7c15ULL) & c->ids.mask; c->ids.slot[h] != 0;
+	    h = (h + 1) & c->ids.mask)
+		;
+	c->ids.slot[h] = i + 1;
+}
+
+static int
+primfind(Ctx *c, const NsMount *d)
+{
+	size_t h;
+	int k;
+	NsMount *m;
+
+	for(h = hdev(d) & c->prim.mask; (k = c->prim.slot[h]) != 0; h = (h + 1) & c->prim.mask){
+		m = &c->t->m[k - 1];
+		if(m->major == d->major && m->minor == d->minor)
+			return k - 1;
+	}
+	return -1;
+}
+
+static void
+primadd(Ctx *c, int i)
+{
+	size_t h;
+	NsMount *d;
+
+	d = &c->t->m[i];
+	if(strcmp(d->root, "/") != 0 || primfind(c, d) >= 0)
+		return;
+	for(h = hdev(d) & c->prim.mask; c->prim.slot[h] != 0; h = (h + 1) & c->prim.mask)
+		;
+	c->prim.slot[h] = i + 1;
+}
+
+/* A mount is visible when it is on top at its point and its parent is visible. */
+static int
+visible(Ctx *c, int i)
+{
+	int p, depth, chain[64], n, k, v;
+
+	n = 0;
+	v = 0;
+	for(depth = 0; depth < c->t->n; depth++){
+		if(c->vis[i] != 0){
+			v = c->vis[i];
+			break;
+		}
+		if(pointfind(c, c->t->m[i].point, strlen(c->t->m[i].point)) != i){
+			v = 2;
+			break;
+		}
+		p = idfind(c, c->t->m[i].parent);
+		if(p < 0 || p == i){
+			v = 1;
+			break;
+		}
+		if(n < (int)nelem(chain))
+			chain[n++] = i;
+		i = p;
+	}
+	if(v == 0)
+		v = 2;
+	c->vis[i] = v;
+	for(k = 0; k < n; k++)
+		c->vis[chain[k]] = v;
+	return v == 1;
+}
+
+/* point(j) + rest, in b. */
+static void
+joinpath(Buf *b, const char *point, const char *rest)
+{
+	b->n = 0;
+	if(strcmp(point, "/") != 0)
+		bufputs(b, point);
+	bufputs(b, rest);
+	if(b->n == 0)
+		bufputc(b, '/');
+}
+
+/* Whether a mount point lies on the path s below its first skip bytes. */
+static int
+covered(Ctx *c, const char *s, size_t skip)
+{
+	size_t k, n;
+
+	n = strlen(s);
+	for(k = skip + 1; k <= n; k++)
+		if((s[k] == '/' || s[k] == 0) && pointfind(c, s, k) >= 0)
+			return 1;
+	return 0;
+}
+
+/* Name the source of bind mount i in b; 0 if found. */
+static int
+source(Ctx *c, int i, Buf *b)
+{
+	NsMount *m, *mj;
+	const char *rest;
+	size_t q, len;
+	int pass, j, best, nc;
+	size_t bestlen;
+
+	m = &c->t->m[i];
+	len = strlen(m->root);
+	for(pass = 0; pass < 2; pass++){
+		/* Each prefix of root at a '/' boundary, shortest first. */
+		for(q = 1; q <= len; q++){
+			if(q > 1 && q < len && m->root[q] != '/')
+				continue;
+			best = -1;
+			bestlen = SIZE_MAX;
+			nc = 0;
+			for(j = srcfind(c, m, m->root, q); j >= 0 && nc < MAXCAND; j = c->srcs.next[j]){
+				if(j == i || (pass == 0 && j > i))
+					continue;
+				nc++;
+				mj = &c->t->m[j];
+				if(strlen(mj->point) >= bestlen || !visible(c, j))
+					continue;
+				rest = q == 1 ? m->root : m->root + q;
+				if(q == 1 && len == 1)
+					rest = "";
+				joinpath(b, mj->point, rest);
+				if(covered(c, b->s, strlen(mj->point)))
+					continue;
+				best = j;
+				bestlen = strlen(mj->point);
+			}
+			if(best >= 0){
+				mj = &c->t->m[best];
+				rest = q == 1 ? m->root : m->root + q;
+				if(q == 1 && len == 1)
+					rest = "";
+				joinpath(b, mj->point, rest);
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+static void
+rawline(Buf *out, const NsMount *m)
+{
+	bufprint(out, "# %d %d %u:%u ", m->id, m->parent, m->major, m->minor);
+	ns_quote(out, m->root);
+	bufputc(out, ' ');
+	ns_quote(out, m->point);
+	bufprint(out, " %s - %s ", m->opts, m->fstype);
+	ns_quote(out, m->source);
+	bufputc(out, ' ');
+	ns_quote(out, m->super);
+	bufputc(out, '\n');
+}
+
+static void
+mountline(Buf *out, const NsMount *m)
+{
+	if(strcmp(m->fstype, "tmpfs") == 0 && strcmp(m->source, "#T") == 0){
+		bufputs(out, "bind  #T ");
+		ns_quote(out, m->point);
+		bufputc(out, '\n');
+		return;
+	}
+	bufputs(out, "mount  ");
+	{
+		Buf s = {0};
+
+		bufprint(&s, "fs!%s!%s", m->fstype, m->source);
+		ns_quote(out, s.s);
+		buffree(&s);
+	}
+	bufputc(out, ' ');
+	ns_quote(out, m->point);
+	if(m->super[0] != 0){
+		bufputc(out, ' ');
+		ns_quote(out, m->super);
+	}
+	bufputc(out, '\n');
+}
+
+/* The cwd of pid, relative to its root. */
+static char *
+cwdof(pid_t pid)
+{
+	char path[64], cwd[PATH_MAX], root[PATH_MAX];
+	ssize_t n, r;
+	size_t rl;
+
+	if(pid == 0){
+		if(getcwd(cwd, sizeof cwd) == NULL)
+			return estrdup("/");
+		return estrdup(cwd);
+	}
+	snprintf(path, sizeof path, "/proc/%d/cwd", (int)pid);
+	n = readlink(path, cwd, sizeof cwd - 1);
+	if(n < 0)
+		return NULL;
+	cwd[n] = 0;
+	snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
+	r = readlink(path, root, sizeof root - 1);
+	if(r > 1){
+		root[r] = 0;
+		rl = strlen(root);
+		if(strncmp(cwd, root, rl) == 0 && (cwd[rl] == '/' || cwd[rl] == 0))
+			return estrdup(cwd[rl] ? cwd + rl : "/");
+	}
+	return estrdup(cwd);
+}
+
+char *
+ns_text(pid_t pid, int flags)
+{
+	NsTable t;
+	Ctx c;
+	Buf out = {0}, src = {0};
+	NsMount *m;
+	char *cwd;
+	int i;
+
+	if(ns_readtable(pid, &t) < 0)
+		return NULL;
+	memset(&c, 0, sizeof c);
+	c.t = &t;
+	tabinit(&c.points, t.n, 0);
+	tabinit(&c.srcs, t.n, 1);
+	tabinit(&c.ids, t.n, 0);
+	tabinit(&c.prim, t.n, 0);
+	c.tail = emalloc((t.n + 1) * sizeof(int));
+	c.vis = emalloc(t.n + 1);
+	for(i = 0; i < t.n; i++){
+		pointset(&c, i);
+		srcadd(&c, i);
+		idadd(&c, i);
+		primadd(&c, i);
+	}
+	for(i = 0; i < t.n; i++){
+		m = &t.m[i];
+		if(flags & NS_TEXTRAW)
+			rawline(&out, m);
+		if(primfind(&c, m) == i){
+			mountline(&out, m);
+			continue;
+		}
+		if(source(&c, i, &src) == 0){
+			bufputs(&out, "bind  ");
+			ns_quote(&out, src.s);
+			bufputc(&out, ' ');
+			ns_quote(&out, m->point);
+			bufputc(&out, '\n');
+		}else if(strcmp(m->root, "/") == 0)
+			mountline(&out, m);
+		else{
+			bufputs(&out, "# ns9: no name for the source of ");
+			ns_quote(&out, m->point);
+			bufprint(&out, ": %s ", m->fstype);
+			ns_quote(&out, m->source);
+			bufputc(&out, ' ');
+			ns_quote(&out, m->root);
+			bufputc(&out, '\n');
+		}
+	}
+	cwd = cwdof(pid);
+	if(cwd == NULL){
+		perr(Eprocdied, "ns %d", (int)pid);
+		buffree(&out);
+	}else{
+		bufputs(&out, "cd ");
+		ns_quote(&out, cwd);
+		bufputc(&out, '\n');
+		free(cwd);
+	}
+	buffree(&src);
+	tabfree(&c.points);
+	tabfree(&c.srcs);
+	tabfree(&c.ids);
+	tabfree(&c.prim);
+	free(c.tail);
+	free(c.vis);
+	ns_freetable(&t);
+	return cwd == NULL ? NULL : bufdetach(&out);
+}
