@@ -207,7 +207,19 @@ ns_bind(const char *new, const char *old, int flag)
 static int
 fsmountlinux(const char *srv, const char *spec, const char *ctx)
 {
+	static const struct {
+		const char *name;
+		unsigned int attr;
+	} mattr[] = {
+		{"nosuid", MOUNT_ATTR_NOSUID},
+		{"nodev", MOUNT_ATTR_NODEV},
+		{"noexec", MOUNT_ATTR_NOEXEC},
+		{"noatime", MOUNT_ATTR_NOATIME},
+		{"nodiratime", MOUNT_ATTR_NODIRATIME},
+	};
 	char *s, *type, *source, *opt, *val, *save;
+	unsigned int attrs;
+	size_t k;
 	int fs, mnt;
 
 	s = estrdup(srv + 3);
@@ -219,6 +231,7 @@ fsmountlinux(const char *srv, const char *spec, const char *ctx)
 	}
 	*source++ = 0;
 	mnt = -1;
+	attrs = 0;
 	fs = fsopen(type, FSOPEN_CLOEXEC);
 	if(fs < 0){
 		if(errno == ENODEV)
@@ -237,6 +250,14 @@ fsmountlinux(const char *srv, const char *spec, const char *ctx)
 			char *eq;
 			int r;
 
+			/* Per-mount flags go to fsmount, not to the file system. */
+			for(k = 0; k < nelem(mattr); k++)
+				if(strcmp(val, mattr[k].name) == 0)
+					break;
+			if(k < nelem(mattr)){
+				attrs |= mattr[k].attr;
+				continue;
+			}
 			eq = strchr(val, '=');
 			if(eq != NULL){
 				*eq = 0;
@@ -255,7 +276,7 @@ fsmountlinux(const char *srv, const char *spec, const char *ctx)
 		mounterr(ctx);
 		goto out;
 	}
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
 	if(mnt < 0)
 		mounterr(ctx);
 out:

@@ -366,9 +366,27 @@ mountline(Buf *out, const NsMount *m)
 	}
 	bufputc(out, ' ');
 	ns_quote(out, m->point);
-	if(m->super[0] != 0){
-		bufputc(out, ' ');
-		ns_quote(out, m->super);
+	{
+		/* Superblock options, then the per-mount flags a fresh mount lacks. */
+		static const char *mflags[] = {"nosuid", "nodev", "noexec", "noatime", "nodiratime"};
+		Buf spec = {0};
+		size_t i, n;
+		const char *o;
+
+		bufputs(&spec, m->super);
+		for(i = 0; i < nelem(mflags); i++){
+			n = strlen(mflags[i]);
+			for(o = m->opts; (o = strstr(o, mflags[i])) != NULL; o += n)
+				if((o == m->opts || o[-1] == ',') && (o[n] == ',' || o[n] == 0)){
+					bufprint(&spec, "%s%s", spec.n ? "," : "", mflags[i]);
+					break;
+				}
+		}
+		if(spec.n != 0){
+			bufputc(out, ' ');
+			ns_quote(out, spec.s);
+		}
+		buffree(&spec);
 	}
 	bufputc(out, '\n');
 }
@@ -402,6 +420,66 @@ cwdof(pid_t pid)
 	return estrdup(cwd);
 }
 
+/*
+ * Mount order, except that a mount never comes before its parent (a clone
+ * made before the mount it is attached to), so the text replays in order.
+ */
+static int *
+order(Ctx *c)
+{
+	int *out, *stack, *first, *last, *next, *done;
+	int i, k, p, x, sp, n;
+
+	n = c->t->n;
+	out = emalloc((n + 1) * sizeof(int));
+	stack = emalloc((n + 1) * sizeof(int));
+	first = emalloc((n + 1) * sizeof(int));
+	last = emalloc((n + 1) * sizeof(int));
+	next = emalloc((n + 1) * sizeof(int));
+	done = emalloc((n + 1) * sizeof(int));
+	for(i = 0; i < n; i++)
+		first[i] = last[i] = next[i] = -1;
+	k = 0;
+	for(i = 0; i < n; i++){
+		p = idfind(c, c->t->m[i].parent);
+		if(p >= 0 && p != i && !done[p]){
+			/* Defer i until its parent is out. */
+			if(last[p] >= 0)
+				next[last[p]] = i;
+			else
+				first[p] = i;
+			last[p] = i;
+			continue;
+		}
+		sp = 0;
+		stack[sp++] = i;
+		while(sp > 0){
+			x = stack[--sp];
+			out[k++] = x;
+			done[x] = 1;
+			/* Push the deferred children so the first comes out first. */
+			p = sp;
+			for(int ch = first[x]; ch >= 0; ch = next[ch])
+				stack[sp++] = ch;
+			for(int a = p, b = sp - 1; a < b; a++, b--){
+				x = stack[a];
+				stack[a] = stack[b];
+				stack[b] = x;
+			}
+		}
+	}
+	/* Anything left hangs off a cycle that cannot be; keep it in order. */
+	for(i = 0; i < n; i++)
+		if(!done[i])
+			out[k++] = i;
+	free(stack);
+	free(first);
+	free(last);
+	free(next);
+	free(done);
+	return out;
+}
+
 char *
 ns_text(pid_t pid, int flags)
 {
@@ -410,7 +488,7 @@ ns_text(pid_t pid, int flags)
 	Buf out = {0}, src = {0};
 	NsMount *m;
 	char *cwd;
-	int i;
+	int i, k, *ord;
 
 	if(ns_readtable(pid, &t) < 0)
 		return NULL;
@@ -428,7 +506,9 @@ ns_text(pid_t pid, int flags)
 		idadd(&c, i);
 		primadd(&c, i);
 	}
-	for(i = 0; i < t.n; i++){
+	ord = order(&c);
+	for(k = 0; k < t.n; k++){
+		i = ord[k];
 		m = &t.m[i];
 		if(flags & NS_TEXTRAW)
 			rawline(&out, m);
@@ -471,6 +551,7 @@ ns_text(pid_t pid, int flags)
 	tabfree(&c.prim);
 	free(c.tail);
 	free(c.vis);
+	free(ord);
 	ns_freetable(&t);
 	return cwd == NULL ? NULL : bufdetach(&out);
 }

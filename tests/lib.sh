@@ -1,0 +1,66 @@
+# lib.sh: helpers for integration tests.  Each test runs (under tests/run)
+# in its own private mount namespace; setup puts a tmpfs scratch directory
+# and a private /run there, so nothing reaches the host.  Output is TAP.
+NS9=${NS9:-$(cd "$(dirname "$0")/../.." && pwd)/ns9}
+LIBSH=$(cd "$(dirname "$0")/.." && pwd)/lib.sh
+TUID=${TUID:-4242}	# the unprivileged uid
+T_N=0
+T_FAIL=0
+
+ok() {	# ok DESC CMD...: the command succeeds
+	d=$1; shift
+	T_N=$((T_N + 1))
+	if "$@" >$TD/.t.out 2>&1; then echo "ok $T_N - $d"
+	else echo "not ok $T_N - $d"; sed 's/^/# /' $TD/.t.out; T_FAIL=$((T_FAIL + 1)); fi
+}
+is() {	# is GOT WANT DESC
+	T_N=$((T_N + 1))
+	if [ "$1" = "$2" ]; then echo "ok $T_N - $3"
+	else echo "not ok $T_N - $3"; echo "# got:  $(printf %s "$1" | sed '2,$s/^/#       /')"
+		echo "# want: $(printf %s "$2" | sed '2,$s/^/#       /')"; T_FAIL=$((T_FAIL + 1)); fi
+}
+skip() { T_N=$((T_N + 1)); echo "ok $T_N # SKIP $1"; }
+done_testing() { echo "1..$T_N"; [ "$T_FAIL" -eq 0 ]; }
+
+# asuser CMD...: run as the unprivileged uid, with a home and runtime dir of its own.
+asuser() {
+	env HOME="$UHOME" XDG_RUNTIME_DIR="$UHOME/run" NS9="$UNS9" \
+		setpriv --reuid "$TUID" --regid "$TUID" --clear-groups --inh-caps=-all "$@"
+}
+
+# Private scratch: a tmpfs the test owns, and a private /run for /run/ns9/srv.
+setup() {
+	SCR=$(mktemp -d /tmp/ns9t.XXXXXX)
+	TD=$SCR
+	mount -t tmpfs -o mode=0755 ns9test "$SCR" || exit 1
+	mount -t tmpfs -o mode=0755 ns9run /run || exit 1
+	UHOME=$SCR/home
+	mkdir -p "$UHOME/run" && chown -R "$TUID:$TUID" "$UHOME" && chmod 700 "$UHOME/run"
+	trap 'cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
+	# A copy the unprivileged uid can run wherever the tree lives.
+	mkdir "$SCR/bin" && cp "$NS9" "$SCR/bin/ns9" && chmod 755 "$SCR/bin/ns9"
+	UNS9=$SCR/bin/ns9
+	cp "$LIBSH" "$SCR/bin/lib.sh"
+	cd "$SCR" || exit 1
+}
+
+# expect_fail DESC WANT_STDERR CMD...: fails with exit 1, says exactly WANT
+# on stderr, and leaves the mount table byte-identical.
+expect_fail() {
+	d=$1 want=$2; shift 2
+	cat /proc/self/mountinfo >$TD/.t.before
+	"$@" >/dev/null 2>$TD/.t.err
+	rc=$?
+	is "$rc" 1 "$d: exit status 1"
+	is "$(cat $TD/.t.err)" "$want" "$d: error text"
+	T_N=$((T_N + 1))
+	cat /proc/self/mountinfo >$TD/.t.after
+	if cmp -s $TD/.t.before $TD/.t.after; then echo "ok $T_N - $d: mount table unchanged"
+	else echo "not ok $T_N - $d: mount table changed"; T_FAIL=$((T_FAIL + 1)); fi
+}
+
+# mounts DIR: "point fstype source root" of every mount under DIR, sorted.
+mounts() {
+	awk -v d="$1" '{ for (i = 7; $i != "-"; i++) ; if (index($5, d) == 1) print $5, $(i+1), $(i+2), $4 }' \
+		/proc/self/mountinfo | sort
+}
