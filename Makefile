@@ -10,34 +10,35 @@ DESTDIR ?=
 CC ?= cc
 WERROR ?=
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
+XCFLAGS = -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
 	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude $(WERROR)
 LDFLAGS ?=
 BUILD ?= build
+NS9BIN ?= ns9
 
 LIBUTIL = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/util/*.c))
 LIBNS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/ns/*.c))
 CMD = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ns9/*.c))
 UNIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t_*.c))
 BENCHBIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
-HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h)
+HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h) $(wildcard lib/*/*.h)
 
-all: ns9 $(UNIT) $(BENCHBIN)
+all: $(NS9BIN) $(UNIT) $(BENCHBIN)
 
-ns9: $(CMD) $(LIBNS) $(LIBUTIL)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+$(NS9BIN): $(CMD) $(LIBNS) $(LIBUTIL)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBNS) $(LIBUTIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBNS) $(LIBUTIL)
+	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(LIBNS) $(LIBUTIL)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $<
 
 deps:
 	@sh mk/deps
@@ -50,17 +51,18 @@ demo: deps
 	$(MAKE) all
 	sh mk/demo
 
-asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+asan: deps
+	$(MAKE) BUILD=build-asan NS9BIN=build-asan/ns9 \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" all
-	cp build-asan/ns9-asan-stamp /dev/null 2>/dev/null || true
-	NS9=$(CURDIR)/ns9 UNITDIR=build-asan/tests ASAN_OPTIONS=detect_leaks=1 sh tests/run
+	NS9=$(CURDIR)/build-asan/ns9 UNITDIR=$(CURDIR)/build-asan/tests \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 sh tests/run
 
 bench: all
 	sh bench/ns-read
 	sh bench/rfork
 
-install: ns9
+install: $(NS9BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 ns9 $(DESTDIR)$(PREFIX)/bin/ns9
 	install -m 644 man/ns9.1 $(DESTDIR)$(PREFIX)/share/man/man1/ns9.1

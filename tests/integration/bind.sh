@@ -85,4 +85,14 @@ mount --make-rshared "$SCR"
 "$NS9" rfork -n "$NS9" bind '#T' "$SCR/b"
 is "$(mounts "$SCR/b")" "" "rfork -n: a bind in the child does not reach a shared parent"
 mount --make-rprivate "$SCR"
+# listmount/statmount read the same table as mountinfo.
+if NS9_TABLE=statmount "$NS9" ns >/dev/null 2>&1; then
+	is "$(NS9_TABLE=statmount "$NS9" ns)" "$("$NS9" ns)" "statmount and mountinfo give the same text"
+	sleep 30 & sp=$!
+	is "$(NS9_TABLE=statmount "$NS9" ns $sp)" "$("$NS9" ns $sp)" "... for another process too"
+	kill $sp
+else
+	skip "listmount/statmount need Linux 6.11"
+	skip "listmount/statmount need Linux 6.11"
+fi
 done_testing
