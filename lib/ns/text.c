@@ -406,8 +406,12 @@ cwdof(pid_t pid)
 	}
 	snprintf(path, sizeof path, "/proc/%d/cwd", (int)pid);
 	n = readlink(path, cwd, sizeof cwd - 1);
-	if(n < 0)
-		return NULL;
+	if(n < 0){
+		if(errno == ENOENT || errno == ESRCH)
+			return NULL;
+		/* The table is world-readable; the cwd needs ptrace access. */
+		return esmprint("# ns9: cwd of %d: %s", (int)pid, errnostr(errno));
+	}
 	cwd[n] = 0;
 	snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
 	r = readlink(path, root, sizeof root - 1);
@@ -539,8 +543,12 @@ ns_text(pid_t pid, int flags)
 		perr(Eprocdied, "ns %d", (int)pid);
 		buffree(&out);
 	}else{
-		bufputs(&out, "cd ");
-		ns_quote(&out, cwd);
+		if(cwd[0] == '#')
+			bufputs(&out, cwd);
+		else{
+			bufputs(&out, "cd ");
+			ns_quote(&out, cwd);
+		}
 		bufputc(&out, '\n');
 		free(cwd);
 	}

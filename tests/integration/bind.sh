@@ -85,6 +85,13 @@ mount --make-rshared "$SCR"
 "$NS9" rfork -n "$NS9" bind '#T' "$SCR/b"
 is "$(mounts "$SCR/b")" "" "rfork -n: a bind in the child does not reach a shared parent"
 mount --make-rprivate "$SCR"
+# ns of a process that is gone, and of one whose cwd the reader may not see.
+sh -c 'exit 0' & gone=$!; wait $gone
+expect_fail "ns of an exited process" "ns9: ns $gone: process exited" "$NS9" ns $gone
+"$NS9" ns x 2>"$TD/.t.err"
+is "$?:$(cat "$TD/.t.err")" "2:ns9: ns: bad pid 'x'" "ns with a bad pid is a usage error"
+is "$(asuser "$UNS9" ns 1 | tail -1)" "# ns9: cwd of 1: permission denied" "a user reads another's table, not its cwd"
+
 # listmount/statmount read the same table as mountinfo.
 if NS9_TABLE=statmount "$NS9" ns >/dev/null 2>&1; then
 	is "$(NS9_TABLE=statmount "$NS9" ns)" "$("$NS9" ns)" "statmount and mountinfo give the same text"
