@@ -10,16 +10,19 @@ char *
 cleanname(char *name)
 {
 	char *p, *q, *dotdot;
-	int rooted;
+	int rooted, erasedprefix;
 
 	rooted = name[0] == '/';
+	erasedprefix = 0;
 	p = q = dotdot = name + rooted;
 	while(*p){
 		if(p[0] == '/')
 			p++;
-		else if(p[0] == '.' && (p[1] == '/' || p[1] == 0))
+		else if(p[0] == '.' && (p[1] == '/' || p[1] == 0)){
+			if(p == name)
+				erasedprefix = 1;
 			p++;
-		else if(p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == 0)){
+		}else if(p[0] == '.' && p[1] == '.' && (p[2] == '/' || p[2] == 0)){
 			p += 2;
 			if(q > dotdot){
 				/* can back up: drop the last element */
@@ -33,6 +36,8 @@ cleanname(char *name)
 				*q++ = '.';
 				dotdot = q;
 			}
+			if(q == name)
+				erasedprefix = 1;
 		}else{
 			if(q != name + rooted)
 				*q++ = '/';
@@ -43,5 +48,11 @@ cleanname(char *name)
 	if(q == name)
 		*q++ = '.';
 	*q = 0;
+	/* "./#c" names a file, not a device: keep it from becoming "#c". */
+	if(erasedprefix && name[0] == '#'){
+		memmove(name + 2, name, strlen(name) + 1);
+		name[0] = '.';
+		name[1] = '/';
+	}
 	return name;
 }

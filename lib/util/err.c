@@ -144,12 +144,21 @@ syserr(const char *fmt, ...)
 int
 syserrpath(const char *path, const char *fmt, ...)
 {
-	char reason[ERRMAX];
+	char reason[ERRMAX], *w;
 	va_list ap;
 	int code, r;
 
+	/* 9front's "%s: %#q": the name in quotes, a quote in it doubled. */
 	code = errno;
-	snprintf(reason, sizeof reason, "%s: '%s'", errnostr(code), path);
+	snprintf(reason, sizeof reason, "%s: '", errnostr(code));
+	w = reason + strlen(reason);
+	for(; *path && w < reason + sizeof reason - 3; path++){
+		if(*path == '\'')
+			*w++ = '\'';
+		*w++ = *path;
+	}
+	*w++ = '\'';
+	*w = 0;
 	va_start(ap, fmt);
 	r = setrec(code, reason, fmt, ap);
 	va_end(ap);

@@ -15,6 +15,9 @@
 
 static int tapn, tapfailed, tapplan = -1;
 
+TAPFN void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+TAPFN int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 TAPFN void
 plan(int n)
 {
@@ -59,15 +62,26 @@ tapshow(const char *label, const char *s)
 	printf("\"\n");
 }
 
+/* The description stays on one line; '#' would start a TAP directive. */
 TAPFN int
 ok(int cond, const char *fmt, ...)
 {
+	char buf[512];
+	unsigned char *p;
 	va_list ap;
 
-	printf("%sok %d - ", cond ? "" : "not ", ++tapn);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	printf("%sok %d - ", cond ? "" : "not ", ++tapn);
+	for(p = (unsigned char *)buf; *p; p++){
+		if(*p == '#' || *p == '\\')
+			printf("\\%c", *p);
+		else if(*p < ' ' || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
 	putchar('\n');
 	if(!cond)
 		tapfailed++;
