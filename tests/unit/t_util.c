@@ -267,6 +267,10 @@ testrecord(void)
 	is_str(errtext(), "bind /a/b /c: not a directory: '/a/b'", "syserrpath with context");
 	is_int(errcode(), ENOTDIR, "syserrpath ENOTDIR code");
 
+	errno = ENOENT;
+	syserrpath("/it's", NULL);
+	is_str(errtext(), "file does not exist: '/it''s'", "syserrpath doubles a quote in the name");
+
 	/* adderr prefixes and keeps the code (werrstr("...: %r")). */
 	errno = ENOENT;
 	syserrpath("/x", NULL);
