@@ -152,7 +152,10 @@ syserrpath(const char *path, const char *fmt, ...)
 	code = errno;
 	snprintf(reason, sizeof reason, "%s: '", errnostr(code));
 	w = reason + strlen(reason);
-	for(; *path && w < reason + sizeof reason - 3; path++){
+	/* Room is kept for the closing quote and the NUL. */
+	for(; *path; path++){
+		if(w + (*path == '\'' ? 2 : 1) > reason + sizeof reason - 2)
+			break;
 		if(*path == '\'')
 			*w++ = '\'';
 		*w++ = *path;
