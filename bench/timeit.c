@@ -1,9 +1,9 @@
 /*
- * timeit.c: timeit [-n runs] [-w warmup] -- cmd [arg...]: run cmd warmup
- * times untimed, then runs times (fork+execvp, stdout and stderr on
- * /dev/null), and print "median_ms p10_ms p90_ms maxrss_kib": wall time
- * from fork to reaped exit, and the child's peak RSS (wait4, max over the
- * timed runs).  A run that does not exit 0 stops everything with status 1.
+ * timeit.c: timeit [-n runs] [-w warmup] [-o file] -- cmd [arg...]: run cmd
+ * warmup times untimed, then runs times (fork+execvp, stdout and stderr on
+ * /dev/null); print "median_ms p10_ms p90_ms maxrss_kib" (wall time fork to
+ * reaped exit; the child's peak RSS from wait4, max over the timed runs), and
+ * append each time to file (-o).  A run that does not exit 0 stops it all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@ static int errfd;	/* the real stderr, for exec failures in the child */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: timeit [-n runs] [-w warmup] -- cmd [arg...]\n");
+	fprintf(stderr, "usage: timeit [-n runs] [-w warmup] [-o file] -- cmd [arg...]\n");
 	exit(2);
 }
 
@@ -115,11 +115,17 @@ main(int argc, char **argv)
 	double *t;
 	long rss, maxrss;
 	int c, i, runs, warm;
+	const char *raw;
+	FILE *f;
 
 	runs = 10;
 	warm = 1;
-	while((c = getopt(argc, argv, "+n:w:")) != -1)
+	raw = NULL;
+	while((c = getopt(argc, argv, "+n:w:o:")) != -1)
 		switch(c){
+		case 'o':
+			raw = optarg;
+			break;
 		case 'n':
 			runs = number(optarg, 1);
 			break;
@@ -154,6 +160,19 @@ main(int argc, char **argv)
 		t[i] = run(argv, &rss);
 		if(rss > maxrss)
 			maxrss = rss;
+	}
+	if(raw != NULL){
+		f = fopen(raw, "ae");
+		if(f == NULL){
+			perror(raw);
+			return 1;
+		}
+		for(i = 0; i < runs; i++)
+			fprintf(f, "%.3f\n", t[i]);
+		if(fclose(f) != 0){
+			perror(raw);
+			return 1;
+		}
 	}
 	qsort(t, runs, sizeof *t, cmpdbl);
 	printf("%.3f %.3f %.3f %ld\n", pct(t, runs, 0.5), pct(t, runs, 0.1), pct(t, runs, 0.9), maxrss);

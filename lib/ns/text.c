@@ -42,6 +42,7 @@ typedef struct Ctx Ctx;
 struct Ctx {
 	NsTable *t;
 	Tab points;	/* mount point -> top mount at it */
+	Tab firsts;	/* mount point -> first mount at it */
 	Tab srcs;	/* (dev, root) -> mounts, in order */
 	Tab ids;	/* id -> mount */
 	Tab prim;	/* dev -> first mount at "/" */
@@ -138,16 +139,16 @@ srcadd(Ctx *c, int i)
 	c->srcs.slot[h] = i + 1;
 }
 
-/* Top mount at point p[0..n), or -1. */
+/* The mount at point p[0..n) in tab (top or first), or -1. */
 static int
-pointfind(Ctx *c, const char *p, size_t n)
+pointin(Ctx *c, Tab *tab, const char *p, size_t n)
 {
 	size_t h;
 	int k;
 	NsMount *m;
 
-	for(h = hstr(0xcbf29ce484222325ULL, p, n) & c->points.mask; (k = c->points.slot[h]) != 0;
-	    h = (h + 1) & c->points.mask){
+	for(h = hstr(0xcbf29ce484222325ULL, p, n) & tab->mask; (k = tab->slot[h]) != 0;
+	    h = (h + 1) & tab->mask){
 		m = &c->t->m[k - 1];
 		if(strncmp(m->point, p, n) == 0 && m->point[n] == 0)
 			return k - 1;
@@ -155,8 +156,15 @@ pointfind(Ctx *c, const char *p, size_t n)
 	return -1;
 }
 
+static int
+pointfind(Ctx *c, const char *p, size_t n)
+{
+	return pointin(c, &c->points, p, n);
+}
+
+/* Record mount i at its point: in points the later one wins (it is on top), in firsts the earlier. */
 static void
-pointset(Ctx *c, int i)
+pointset(Ctx *c, Tab *tab, int i, int later)
 {
 	NsMount *m;
 	size_t h, n;
@@ -164,12 +172,15 @@ pointset(Ctx *c, int i)
 
 	m = &c->t->m[i];
 	n = strlen(m->point);
-	for(h = hstr(0xcbf29ce484222325ULL, m->point, n) & c->points.mask; (k = c->points.slot[h]) != 0;
-	    h = (h + 1) & c->points.mask){
-		if(strcmp(c->t->m[k - 1].point, m->point) == 0)
+	for(h = hstr(0xcbf29ce484222325ULL, m->point, n) & tab->mask; (k = tab->slot[h]) != 0;
+	    h = (h + 1) & tab->mask){
+		if(strcmp(c->t->m[k - 1].point, m->point) == 0){
+			if(!later)
+				return;
 			break;
+		}
 	}
-	c->points.slot[h] = i + 1;	/* a later mount at the same point is on top */
+	tab->slot[h] = i + 1;
 }
 
 static int
@@ -271,15 +282,21 @@ joinpath(Buf *b, const char *point, const char *rest)
 		bufputc(b, '/');
 }
 
-/* Whether a mount point lies on the path s below its first skip bytes. */
+/*
+ * Whether the path s, below its first skip bytes, crosses a mount made
+ * before mount i: replayed in order, such a mount would be in the way.
+ * Mounts made later (i itself, as in a bind of a directory onto itself)
+ * are not there yet when i's line is replayed.
+ */
 static int
-covered(Ctx *c, const char *s, size_t skip)
+covered(Ctx *c, const char *s, size_t skip, int i)
 {
 	size_t k, n;
+	int f;
 
 	n = strlen(s);
 	for(k = skip + 1; k <= n; k++)
-		if((s[k] == '/' || s[k] == 0) && pointfind(c, s, k) >= 0)
+		if((s[k] == '/' || s[k] == 0) && (f = pointin(c, &c->firsts, s, k)) >= 0 && f < i)
 			return 1;
 	return 0;
 }
@@ -315,7 +332,7 @@ source(Ctx *c, int i, Buf *b)
 				if(q == 1 && len == 1)
 					rest = "";
 				joinpath(b, mj->point, rest);
-				if(covered(c, b->s, strlen(mj->point)))
+				if(covered(c, b->s, strlen(mj->point), i))
 					continue;
 				best = j;
 				bestlen = strlen(mj->point);
@@ -499,13 +516,15 @@ ns_text(pid_t pid, int flags)
 	memset(&c, 0, sizeof c);
 	c.t = &t;
 	tabinit(&c.points, t.n, 0);
+	tabinit(&c.firsts, t.n, 0);
 	tabinit(&c.srcs, t.n, 1);
 	tabinit(&c.ids, t.n, 0);
 	tabinit(&c.prim, t.n, 0);
 	c.tail = emalloc((t.n + 1) * sizeof(int));
 	c.vis = emalloc(t.n + 1);
 	for(i = 0; i < t.n; i++){
-		pointset(&c, i);
+		pointset(&c, &c.points, i, 1);
+		pointset(&c, &c.firsts, i, 0);
 		srcadd(&c, i);
 		idadd(&c, i);
 		primadd(&c, i);
@@ -554,6 +573,7 @@ ns_text(pid_t pid, int flags)
 	}
 	buffree(&src);
 	tabfree(&c.points);
+	tabfree(&c.firsts);
 	tabfree(&c.srcs);
 	tabfree(&c.ids);
 	tabfree(&c.prim);

@@ -5,7 +5,7 @@
 # unprivileged uid.
 . "$(dirname "$0")/../lib.sh"
 setup
-mkdir -p src/a/deep src/b "src/sp ace" "src/it's" dst/1 dst/2 dst/3 dst/4 dst/5 dst/6
+mkdir -p src/a/deep src/b "src/sp ace" "src/it's" dst/1 dst/2 dst/3 dst/4 dst/5 dst/6 dst/7 dst/8
 echo f >src/file; : >dst/file
 chmod -R a+rwX "$SCR/src" "$SCR/dst"
 
@@ -17,7 +17,9 @@ S=$1
 "$NS9" bind "$S/dst/1/deep" "$S/dst/4" &&
 "$NS9" bind "$S/src/file" "$S/dst/file" &&
 "$NS9" bind '#T' "$S/dst/5" &&
-"$NS9" bind "$S/dst/1" "$S/dst/6"
+"$NS9" bind "$S/dst/1" "$S/dst/6" &&
+"$NS9" bind "$S/dst/7" "$S/dst/7" &&
+"$NS9" bind "$S/dst/7" "$S/dst/8"
 EOS
 # snap: the mounts under the scratch directory, as a sorted set.
 cat >"$SCR/snap.sh" <<'EOS'
@@ -56,7 +58,7 @@ roundtrip() {	# roundtrip WHO RUN...
 	is "$(cat "$TD/$who.fails")" "0" "$who: every bind line replays"
 	is "$(grep "dst" "$TD/$who.ns" | grep -v '^bind')" "" "$who: every bind is named (no comment lines)"
 	is "$(cat "$TD/$who.b")" "$(cat "$TD/$who.a")" "$who: replay gives the same set of mounts"
-	is "$(wc -l <"$TD/$who.a")" "7" "$who: seven mounts were made"
+	is "$(wc -l <"$TD/$who.a")" "9" "$who: nine mounts were made"
 }
 roundtrip root env
 chown "$TUID" "$TD"
