@@ -71,6 +71,9 @@ int ns_parse(NsCmd *c, int argc, char **argv);
  */
 int ns_parseline(NsCmd *c, const char *line);
 
+/* Whether a and b are the same command (verb, flags and every operand). */
+int ns_cmdeq(const NsCmd *a, const NsCmd *b);
+
 /* Release the strings of c (not c itself). */
 void ns_freecmd(NsCmd *c);
 

@@ -59,6 +59,21 @@ ns_flagstr(int flag, char *buf)
 	return buf;
 }
 
+static int
+streq(const char *a, const char *b)
+{
+	if(a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int
+ns_cmdeq(const NsCmd *a, const NsCmd *b)
+{
+	return a->verb == b->verb && a->flag == b->flag && streq(a->new, b->new) &&
+	       streq(a->old, b->old) && streq(a->spec, b->spec);
+}
+
 void
 ns_freecmd(NsCmd *c)
 {

@@ -9,4 +9,10 @@
 /* The mount table by listmount/statmount (Linux 6.8+); see statmount.c. */
 int ns_readtable_statmount(pid_t pid, NsTable *t);
 
+/*
+ * Open /proc/PID/name (pid 0: /proc/self) O_RDONLY|O_CLOEXEC.  A process
+ * that is gone is "process exited"; other failures keep their errno.
+ */
+int ns_procopen(pid_t pid, const char *name);
+
 #endif

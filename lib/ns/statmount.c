@@ -53,7 +53,6 @@ ns_readtable_statmount(pid_t pid, NsTable *t)
 {
 	struct ns9_mnt_id_req req;
 	struct ns9_statmount *sm;
-	char path[64];
 	uint64_t nsid, *ids;
 	size_t smsize, *off;
 	long n, nids, cap, i;
@@ -61,13 +60,9 @@ ns_readtable_statmount(pid_t pid, NsTable *t)
 	int fd;
 
 	memset(t, 0, sizeof *t);
-	if(pid == 0)
-		snprintf(path, sizeof path, "/proc/self/ns/mnt");
-	else
-		snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = ns_procopen(pid, "ns/mnt");
 	if(fd < 0)
-		return syserr("ns %d", (int)pid);
+		return -1;
 	if(ioctl(fd, NS_GET_MNTNS_ID, &nsid) < 0){
 		close(fd);
 		return syserr("ns %d: NS_GET_MNTNS_ID", (int)pid);

@@ -13,20 +13,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int
-streq(const char *a, const char *b)
-{
-	if(a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static int
-cmdeq(const NsCmd *a, const NsCmd *b)
-{
-	return a->verb == b->verb && a->flag == b->flag && streq(a->new, b->new) &&
-	       streq(a->old, b->old) && streq(a->spec, b->spec);
-}
 
 static void
 fail(const char *why, const char *line, const char *t1, const char *t2)
@@ -66,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = ns_parseline(&d, t1);
 	if(r != 1)
 		fail(r == 0 ? "formatted text reads as blank" : errtext(), line, t1, NULL);
-	if(!cmdeq(&c, &d))
+	if(!ns_cmdeq(&c, &d))
 		fail("reparsed command differs", line, t1, NULL);
 	t2 = ns_fmtcmd(&d);
 	if(strcmp(t1, t2) != 0)

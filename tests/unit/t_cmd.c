@@ -15,19 +15,11 @@
 
 enum { MAXTOK = 8 };
 
+
 static int
 streq(const char *a, const char *b)
 {
-	if(a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static int
-cmdeq(const NsCmd *a, const NsCmd *b)
-{
-	return a->verb == b->verb && a->flag == b->flag && streq(a->new, b->new) &&
-	       streq(a->old, b->old) && streq(a->spec, b->spec);
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
 }
 
 static void
@@ -60,7 +52,7 @@ roundtrip(const NsCmd *c, char **textp, const char **whyp)
 		*whyp = r == 0 ? "reparse saw a blank or comment line" : errtext();
 		return 0;
 	}
-	good = cmdeq(c, &d);
+	good = ns_cmdeq(c, &d);
 	if(!good)
 		*whyp = "reparsed command differs";
 	t2 = ns_fmtcmd(&d);
@@ -388,7 +380,7 @@ testgood(void)
 		want.old = (char *)goodtab[i].old;
 		want.spec = (char *)goodtab[i].spec;
 		r = ns_parseline(&c, goodtab[i].line);
-		if(!ok(r == 1 && cmdeq(&c, &want), "parse %s", goodtab[i].fmt)){
+		if(!ok(r == 1 && ns_cmdeq(&c, &want), "parse %s", goodtab[i].fmt)){
 			tapshow("line", goodtab[i].line);
 			diag("returned %d: %s", r, r < 0 ? errtext() : "");
 			showcmd("got", &c);
@@ -449,7 +441,7 @@ testargv(void)
 		want.old = (char *)argvtab[i].old;
 		want.spec = (char *)argvtab[i].spec;
 		r = ns_parse(&c, argvtab[i].argc, argv);
-		if(!ok(r == 0 && cmdeq(&c, &want), "ns_parse argv case %zu", i)){
+		if(!ok(r == 0 && ns_cmdeq(&c, &want), "ns_parse argv case %zu", i)){
 			diag("returned %d: %s", r, r < 0 ? errtext() : "");
 			showcmd("got", &c);
 			showcmd("want", &want);
@@ -721,14 +713,6 @@ testgenerated(void)
 }
 
 /* Pseudo-random strings over the bytes that matter, fixed seed. */
-static unsigned int rstate = 9;
-
-static unsigned int
-rnd(void)
-{
-	rstate = rstate * 1103515245u + 12345u;
-	return rstate >> 16;
-}
 
 static void
 randstr(char *s, int max)

@@ -85,14 +85,6 @@ testcleanname(void)
  * "."), never writes past it, is idempotent, and never makes a name that
  * did not start with '#' start with one.
  */
-static unsigned int rstate = 9;
-
-static unsigned int
-rnd(void)
-{
-	rstate = rstate * 1103515245u + 12345u;
-	return rstate >> 16;
-}
 
 static void
 testcleanrandom(void)

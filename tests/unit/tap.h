@@ -125,4 +125,14 @@ done_testing(void)
 	return tapfailed != 0;
 }
 
+/* A fixed-seed pseudo-random sequence, the same on every run. */
+static unsigned int rstate = 9;
+
+static unsigned int __attribute__((unused))
+rnd(void)
+{
+	rstate = rstate * 1103515245u + 12345u;
+	return rstate >> 16;
+}
+
 #endif
