@@ -20,10 +20,11 @@ LIBUTIL = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/util/*.c))
 LIBNS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/ns/*.c))
 CMD = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ns9/*.c))
 UNIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t_*.c))
+HELPERS = $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 BENCHBIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h) $(wildcard lib/*/*.h)
 
-all: $(NS9BIN) $(UNIT) $(BENCHBIN)
+all: $(NS9BIN) $(UNIT) $(HELPERS) $(BENCHBIN)
 
 $(NS9BIN): $(CMD) $(LIBNS) $(LIBUTIL)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) -o $@ $^
@@ -35,6 +36,10 @@ $(BUILD)/%.o: %.c $(HDRS)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBNS) $(LIBUTIL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(LIBNS) $(LIBUTIL)
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $<
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

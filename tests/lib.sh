@@ -41,6 +41,8 @@ setup() {
 	mkdir "$SCR/bin" && cp "$NS9" "$SCR/bin/ns9" && chmod 755 "$SCR/bin/ns9"
 	UNS9=$SCR/bin/ns9
 	cp "$LIBSH" "$SCR/bin/lib.sh"
+	MC=$SCR/bin/mountcall
+	cp "${HELPERDIR:-$(dirname "$LIBSH")/../build/tests/helpers}/mountcall" "$MC" 2>/dev/null
 	cd "$SCR" || exit 1
 }
 

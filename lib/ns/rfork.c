@@ -341,32 +341,112 @@ out:
 #error "ns9: add the AUDIT_ARCH of this architecture"
 #endif
 
+/*
+ * A tiny assembler for the filter: jumps name absolute targets (ALLOW,
+ * DENY or an instruction index) and are made relative at the end.
+ */
+enum { ALLOW = 1000, DENY = 1001, NEXT = 1002, MAXPROG = 64 };
+
+typedef struct Prog Prog;
+struct Prog {
+	struct sock_filter f[MAXPROG];
+	int jt[MAXPROG], jf[MAXPROG];
+	int n;
+};
+
+static int
+op(Prog *p, unsigned short code, unsigned int k, int jt, int jf)
+{
+	p->f[p->n] = (struct sock_filter)BPF_STMT(code, k);
+	p->jt[p->n] = jt;
+	p->jf[p->n] = jf;
+	return p->n++;
+}
+
+static void
+ld(Prog *p, unsigned int off)
+{
+	op(p, BPF_LD | BPF_W | BPF_ABS, off, -1, -1);
+}
+
+static void
+jmp(Prog *p, unsigned short how, unsigned int k, int jt, int jf)
+{
+	op(p, BPF_JMP | how | BPF_K, k, jt, jf);
+}
+
+static int
+assemble(Prog *p)
+{
+	int i, allow, deny, t;
+
+	allow = op(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, -1, -1);
+	deny = op(p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, -1, -1);
+	for(i = 0; i < p->n; i++){
+		if(BPF_CLASS(p->f[i].code) != BPF_JMP)
+			continue;
+		t = p->jt[i] == ALLOW ? allow : p->jt[i] == DENY ? deny : p->jt[i] == NEXT ? i + 1 : p->jt[i];
+		p->f[i].jt = t - (i + 1);
+		t = p->jf[i] == ALLOW ? allow : p->jf[i] == DENY ? deny : p->jf[i] == NEXT ? i + 1 : p->jf[i];
+		p->f[i].jf = t - (i + 1);
+	}
+	return p->n;
+}
+
+/*
+ * RFNOMNT.  Denied: fsopen, fspick, fsconfig, fsmount (every way to make a
+ * new file system), and mount(2) unless it binds, moves, remounts or sets
+ * propagation.  The legacy magic MS_MGC_VAL in the top half of the flags
+ * overlaps the propagation bits and is stripped by the kernel, so with it
+ * only MS_BIND, MS_MOVE or MS_REMOUNT count.  On x86_64 the i386 ABI may
+ * not mount at all and x32 may make no call.
+ */
 static int
 nomntfilter(void)
 {
-	enum { BINDLIKE = MS_BIND | MS_MOVE | MS_REMOUNT | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE };
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDITARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),	/* foreign ABI */
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#ifdef __x86_64__
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),	/* x32 */
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-#endif
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fsopen, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fspick, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mount, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		/* mount(2): allowed only when it binds, moves, remounts or sets propagation. */
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, BINDLIKE, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	enum {
+		BINDLIKE = MS_BIND | MS_MOVE | MS_REMOUNT | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE,
+		MGC = 0xC0ED0000,
 	};
-	struct sock_fprog prog = {nelem(f), f};
+	struct sock_fprog prog;
+	Prog p;
+	int native, legacy;
+
+	memset(&p, 0, sizeof p);
+	ld(&p, offsetof(struct seccomp_data, arch));
+	native = p.n + 1;
+#ifdef __x86_64__
+	/* Filled in below, once the native block's index is known. */
+	jmp(&p, BPF_JEQ, AUDITARCH, 0, NEXT);
+	jmp(&p, BPF_JEQ, AUDIT_ARCH_I386, NEXT, DENY);
+	ld(&p, offsetof(struct seccomp_data, nr));
+	jmp(&p, BPF_JEQ, 21, DENY, NEXT);	/* i386 mount */
+	jmp(&p, BPF_JGE, 430, NEXT, ALLOW);	/* i386 fsopen..fspick: 430-433 */
+	jmp(&p, BPF_JGT, 433, ALLOW, DENY);
+	p.jt[native - 1] = p.n;
+#else
+	jmp(&p, BPF_JEQ, AUDITARCH, NEXT, DENY);
+#endif
+	ld(&p, offsetof(struct seccomp_data, nr));
+#ifdef __x86_64__
+	jmp(&p, BPF_JGE, 0x40000000, DENY, NEXT);	/* x32 */
+#endif
+	jmp(&p, BPF_JEQ, __NR_fsopen, DENY, NEXT);
+	jmp(&p, BPF_JEQ, __NR_fspick, DENY, NEXT);
+	jmp(&p, BPF_JEQ, __NR_fsconfig, DENY, NEXT);
+	jmp(&p, BPF_JEQ, __NR_fsmount, DENY, NEXT);
+	jmp(&p, BPF_JEQ, __NR_mount, NEXT, ALLOW);
+	ld(&p, offsetof(struct seccomp_data, args[3]));
+	op(&p, BPF_ALU | BPF_AND | BPF_K, 0xffff0000, -1, -1);
+	legacy = p.n;
+	jmp(&p, BPF_JEQ, MGC, NEXT, 0);
+	ld(&p, offsetof(struct seccomp_data, args[3]));
+	jmp(&p, BPF_JSET, MS_BIND | MS_MOVE | MS_REMOUNT, ALLOW, DENY);
+	p.jf[legacy] = p.n;
+	ld(&p, offsetof(struct seccomp_data, args[3]));
+	jmp(&p, BPF_JSET, BINDLIKE, ALLOW, DENY);
+	prog.len = assemble(&p);
+	prog.filter = p.f;
 
 	if(!capeffective(CAP_SYS_ADMIN) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return syserr("rfork -m: no_new_privs");
@@ -381,12 +461,12 @@ ns_nomnt(void)
 	int fd;
 
 	/*
-	 * Probe: fsopen of a type that does not exist gives ENODEV to a caller
-	 * that may mount, and the filter's EPERM under RFNOMNT.
+	 * Probe: a caller with CAP_SYS_ADMIN may open a tmpfs context (built
+	 * in, so no module is requested) unless RFNOMNT's filter refuses it.
 	 */
 	if(!capeffective(CAP_SYS_ADMIN))
 		return 0;
-	fd = fsopen("ns9-nomnt-probe", FSOPEN_CLOEXEC);
+	fd = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if(fd >= 0){
 		close(fd);
 		return 0;

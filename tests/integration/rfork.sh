@@ -34,6 +34,16 @@ unmount ok
 ns9: bind #T $SCR/m: #T: mount/attach disallowed
 nested rc=1" "rfork -m: mounts refused (also in a new name space), binds allowed"
 
+# The filter has no holes for the legacy MS_MGC_VAL flags, or for an
+# fsopen context opened before the restriction.
+out=$("$NS9" rfork -n -m sh -c '"$1" mgc "$0/m"; "$1" mgcbind /usr "$0/m"; umount "$0/m"' "$SCR" "$MC")
+is "$out" "EPERM
+ok" "rfork -m: mount(2) with MS_MGC_VAL is refused unless it binds"
+out=$("$MC" fsopen-exec "$NS9" rfork -n -m "$MC" fsconfig 9)
+is "$out" "EPERM" "rfork -m: an inherited fsopen context cannot create a file system"
+out=$(asuser "$UNS9" rfork -n -m "$MC" mgc "$SCR/m")
+is "$out" "EPERM" "rfork -m (user): MS_MGC_VAL refused"
+
 # -N: a clean root on a fresh tmpfs; the host's files are absent.
 out=$("$NS9" rfork -N sh -c '
 	test -e "$0/host-only" && echo "host file visible"
