@@ -29,25 +29,23 @@
 
 #include "ns9.h"
 
-enum { MAXCAND = 64 };
+enum { MAXCAND = 64, MAXDEPTH = 256 };
 
 typedef struct Tab Tab;
 struct Tab {
 	int *slot;	/* index + 1; 0 empty */
-	int *next;	/* chain of equal keys, in insertion order (srcmap) */
+	int *next;	/* chain of equal keys, in insertion order */
+	int *tail;	/* last of each chain, indexed by its head */
 	size_t mask;
 };
 
 typedef struct Ctx Ctx;
 struct Ctx {
 	NsTable *t;
-	Tab points;	/* mount point -> top mount at it */
-	Tab firsts;	/* mount point -> first mount at it */
+	Tab pts;	/* mount point -> mounts at it, in order */
 	Tab srcs;	/* (dev, root) -> mounts, in order */
 	Tab ids;	/* id -> mount */
 	Tab prim;	/* dev -> first mount at "/" */
-	int *tail;	/* last of each srcs chain */
-	char *vis;	/* 0 unknown, 1 visible, 2 hidden */
 };
 
 static uint64_t
@@ -85,6 +83,7 @@ tabinit(Tab *t, int n, int chained)
 		sz *= 2;
 	t->slot = emalloc(sz * sizeof(int));
 	t->next = chained ? emalloc((n + 1) * sizeof(int)) : NULL;
+	t->tail = chained ? emalloc((n + 1) * sizeof(int)) : NULL;
 	t->mask = sz - 1;
 }
 
@@ -93,6 +92,7 @@ tabfree(Tab *t)
 {
 	free(t->slot);
 	free(t->next);
+	free(t->tail);
 }
 
 static int
@@ -101,15 +101,15 @@ sameroot(const NsMount *m, const char *root, size_t n)
 	return strncmp(m->root, root, n) == 0 && m->root[n] == 0;
 }
 
-/* Head of the srcs chain for (dev of d, root[0..n)), or -1. */
+/* Head of the srcs chain for (dev of d, root[0..n)) whose hash is h, or -1. */
 static int
-srcfind(Ctx *c, const NsMount *d, const char *root, size_t n)
+srcfind(Ctx *c, const NsMount *d, const char *root, size_t n, uint64_t h)
 {
-	size_t h;
+	size_t x;
 	int k;
 	NsMount *m;
 
-	for(h = hstr(hdev(d), root, n) & c->srcs.mask; (k = c->srcs.slot[h]) != 0; h = (h + 1) & c->srcs.mask){
+	for(x = h & c->srcs.mask; (k = c->srcs.slot[x]) != 0; x = (x + 1) & c->srcs.mask){
 		m = &c->t->m[k - 1];
 		if(m->major == d->major && m->minor == d->minor && sameroot(m, root, n))
 			return k - 1;
@@ -117,38 +117,46 @@ srcfind(Ctx *c, const NsMount *d, const char *root, size_t n)
 	return -1;
 }
 
+/* Append i to a chain table keyed by a string of i (root with dev, or point). */
+static void
+chainadd(Ctx *c, Tab *tab, int i, uint64_t h, int head)
+{
+	size_t x;
+
+	tab->next[i] = -1;
+	if(head >= 0){
+		tab->next[tab->tail[head]] = i;
+		tab->tail[head] = i;
+		return;
+	}
+	tab->tail[i] = i;
+	for(x = h & tab->mask; tab->slot[x] != 0; x = (x + 1) & tab->mask)
+		;
+	tab->slot[x] = i + 1;
+}
+
 static void
 srcadd(Ctx *c, int i)
 {
 	NsMount *d;
-	size_t h;
-	int k;
+	uint64_t h;
 
 	d = &c->t->m[i];
-	c->srcs.next[i] = -1;
-	k = srcfind(c, d, d->root, strlen(d->root));
-	if(k >= 0){
-		c->srcs.next[c->tail[k]] = i;
-		c->tail[k] = i;
-		return;
-	}
-	c->tail[i] = i;
-	for(h = hstr(hdev(d), d->root, strlen(d->root)) & c->srcs.mask; c->srcs.slot[h] != 0;
-	    h = (h + 1) & c->srcs.mask)
-		;
-	c->srcs.slot[h] = i + 1;
+	h = hstr(hdev(d), d->root, strlen(d->root));
+	chainadd(c, &c->srcs, i, h, srcfind(c, d, d->root, strlen(d->root), h));
 }
 
-/* The mount at point p[0..n) in tab (top or first), or -1. */
+enum { FNV = 0xcbf29ce484222325ULL };
+
+/* Head of the chain of mounts at point p[0..n) (hash h), in mount order, or -1. */
 static int
-pointin(Ctx *c, Tab *tab, const char *p, size_t n)
+ptfind(Ctx *c, const char *p, size_t n, uint64_t h)
 {
-	size_t h;
+	size_t x;
 	int k;
 	NsMount *m;
 
-	for(h = hstr(0xcbf29ce484222325ULL, p, n) & tab->mask; (k = tab->slot[h]) != 0;
-	    h = (h + 1) & tab->mask){
+	for(x = h & c->pts.mask; (k = c->pts.slot[x]) != 0; x = (x + 1) & c->pts.mask){
 		m = &c->t->m[k - 1];
 		if(strncmp(m->point, p, n) == 0 && m->point[n] == 0)
 			return k - 1;
@@ -156,31 +164,27 @@ pointin(Ctx *c, Tab *tab, const char *p, size_t n)
 	return -1;
 }
 
-static int
-pointfind(Ctx *c, const char *p, size_t n)
-{
-	return pointin(c, &c->points, p, n);
-}
-
-/* Record mount i at its point: in points the later one wins (it is on top), in firsts the earlier. */
 static void
-pointset(Ctx *c, Tab *tab, int i, int later)
+ptadd(Ctx *c, int i)
 {
 	NsMount *m;
-	size_t h, n;
-	int k;
+	uint64_t h;
 
 	m = &c->t->m[i];
-	n = strlen(m->point);
-	for(h = hstr(0xcbf29ce484222325ULL, m->point, n) & tab->mask; (k = tab->slot[h]) != 0;
-	    h = (h + 1) & tab->mask){
-		if(strcmp(c->t->m[k - 1].point, m->point) == 0){
-			if(!later)
-				return;
-			break;
-		}
-	}
-	tab->slot[h] = i + 1;
+	h = hstr(FNV, m->point, strlen(m->point));
+	chainadd(c, &c->pts, i, h, ptfind(c, m->point, strlen(m->point), h));
+}
+
+/* The last mount made before i at point p[0..n), or -1. */
+static int
+latest(Ctx *c, const char *p, size_t n, uint64_t h, int i)
+{
+	int k, last;
+
+	last = -1;
+	for(k = ptfind(c, p, n, h); k >= 0 && k < i; k = c->pts.next[k])
+		last = k;
+	return last;
 }
 
 static int
@@ -236,40 +240,6 @@ primadd(Ctx *c, int i)
 	c->prim.slot[h] = i + 1;
 }
 
-/* A mount is visible when it is on top at its point and its parent is visible. */
-static int
-visible(Ctx *c, int i)
-{
-	int p, depth, chain[64], n, k, v;
-
-	n = 0;
-	v = 0;
-	for(depth = 0; depth < c->t->n; depth++){
-		if(c->vis[i] != 0){
-			v = c->vis[i];
-			break;
-		}
-		if(pointfind(c, c->t->m[i].point, strlen(c->t->m[i].point)) != i){
-			v = 2;
-			break;
-		}
-		p = idfind(c, c->t->m[i].parent);
-		if(p < 0 || p == i){
-			v = 1;
-			break;
-		}
-		if(n < (int)nelem(chain))
-			chain[n++] = i;
-		i = p;
-	}
-	if(v == 0)
-		v = 2;
-	c->vis[i] = v;
-	for(k = 0; k < n; k++)
-		c->vis[chain[k]] = v;
-	return v == 1;
-}
-
 /* point(j) + rest, in b. */
 static void
 joinpath(Buf *b, const char *point, const char *rest)
@@ -283,84 +253,149 @@ joinpath(Buf *b, const char *point, const char *rest)
 }
 
 /*
- * Whether the path s, below its first skip bytes, crosses a mount made
- * before mount i: replayed in order, such a mount would be in the way.
- * Mounts made later (i itself, as in a bind of a directory onto itself)
- * are not there yet when i's line is replayed.
+ * Whether path s reaches mount j's directory at the moment mount i was
+ * made, which is the moment its line is replayed: at every mount point
+ * on the way down to j's point, the last mount made before i is one of
+ * j's ancestors (or j), and below j's point there is none.
  */
 static int
-covered(Ctx *c, const char *s, size_t skip, int i)
+reaches(Ctx *c, const char *s, int j, int i)
 {
-	size_t k, n;
-	int f;
+	int anc[MAXDEPTH], na, a, k, l;
+	size_t n, plen, q;
+	uint64_t h;
 
+	na = 0;
+	for(a = j; a >= 0 && na < MAXDEPTH; a = idfind(c, c->t->m[a].parent)){
+		anc[na++] = a;
+		if(c->t->m[a].parent == c->t->m[a].id)
+			break;
+	}
+	if(na == MAXDEPTH)
+		return 0;
+	plen = strlen(c->t->m[j].point);
 	n = strlen(s);
-	for(k = skip + 1; k <= n; k++)
-		if((s[k] == '/' || s[k] == 0) && (f = pointin(c, &c->firsts, s, k)) >= 0 && f < i)
-			return 1;
-	return 0;
+	h = FNV;
+	for(q = 0; q < n; q++){
+		h = hstr(h, s + q, 1);
+		/* A prefix ends at q+1 when it is "/" or the next byte starts a name. */
+		if(q != 0 && s[q + 1] != '/' && s[q + 1] != 0)
+			continue;
+		l = latest(c, s, q + 1, h, i);
+		if(q + 1 <= plen){
+			if(l < 0)
+				continue;
+			for(k = 0; k < na && anc[k] != l; k++)
+				;
+			if(k == na)
+				return 0;
+		}else if(l >= 0)
+			return 0;
+	}
+	return 1;
 }
 
-/* Name the source of bind mount i in b; 0 if found. */
+/*
+ * Name the source of bind mount i in b; 0 if found.  Only mounts made
+ * before i are candidates, so replaying the text in order finds each
+ * source in place.
+ */
 static int
 source(Ctx *c, int i, Buf *b)
 {
 	NsMount *m, *mj;
 	const char *rest;
-	size_t q, len;
-	int pass, j, best, nc;
-	size_t bestlen;
+	size_t q, len, bestlen;
+	uint64_t h;
+	int j, best, nc;
 
 	m = &c->t->m[i];
 	len = strlen(m->root);
-	for(pass = 0; pass < 2; pass++){
-		/* Each prefix of root at a '/' boundary, shortest first. */
-		for(q = 1; q <= len; q++){
-			if(q > 1 && q < len && m->root[q] != '/')
+	/* A root the kernel marks deleted names nothing that exists. */
+	if(len >= 9 && strcmp(m->root + len - 9, "//deleted") == 0)
+		return -1;
+	h = hdev(m);
+	/* Each prefix of root at a '/' boundary, shortest first. */
+	for(q = 1; q <= len; q++){
+		h = hstr(h, m->root + q - 1, 1);
+		if(q > 1 && q < len && m->root[q] != '/')
+			continue;
+		rest = q == 1 ? m->root : m->root + q;
+		if(q == 1 && len == 1)
+			rest = "";
+		best = -1;
+		bestlen = SIZE_MAX;
+		nc = 0;
+		for(j = srcfind(c, m, m->root, q, h); j >= 0 && j < i && nc < MAXCAND; j = c->srcs.next[j]){
+			nc++;
+			mj = &c->t->m[j];
+			if(strlen(mj->point) >= bestlen)
 				continue;
-			best = -1;
-			bestlen = SIZE_MAX;
-			nc = 0;
-			for(j = srcfind(c, m, m->root, q); j >= 0 && nc < MAXCAND; j = c->srcs.next[j]){
-				if(j == i || (pass == 0 && j > i))
-					continue;
-				nc++;
-				mj = &c->t->m[j];
-				if(strlen(mj->point) >= bestlen || !visible(c, j))
-					continue;
-				rest = q == 1 ? m->root : m->root + q;
-				if(q == 1 && len == 1)
-					rest = "";
-				joinpath(b, mj->point, rest);
-				if(covered(c, b->s, strlen(mj->point), i))
-					continue;
-				best = j;
-				bestlen = strlen(mj->point);
-			}
-			if(best >= 0){
-				mj = &c->t->m[best];
-				rest = q == 1 ? m->root : m->root + q;
-				if(q == 1 && len == 1)
-					rest = "";
-				joinpath(b, mj->point, rest);
-				return 0;
-			}
+			joinpath(b, mj->point, rest);
+			if(!reaches(c, b->s, j, i))
+				continue;
+			best = j;
+			bestlen = strlen(mj->point);
+		}
+		if(best >= 0){
+			joinpath(b, c->t->m[best].point, rest);
+			return 0;
 		}
 	}
 	return -1;
+}
+
+/* Whether s would break a line: text from outside must not forge a command. */
+static int
+breaksline(const char *s)
+{
+	return strpbrk(s, "\n\r") != NULL;
+}
+
+/* s with control characters, DEL and backslash as \ooo (for comments). */
+static void
+escape(Buf *b, const char *s)
+{
+	for(; *s; s++){
+		unsigned char ch = *s;
+
+		if(ch < ' ' || ch == 0x7f || ch == '\\')
+			bufprint(b, "\\%03o", ch);
+		else
+			bufputc(b, ch);
+	}
 }
 
 static void
 rawline(Buf *out, const NsMount *m)
 {
 	bufprint(out, "# %d %d %u:%u ", m->id, m->parent, m->major, m->minor);
-	ns_quote(out, m->root);
+	escape(out, m->root);
 	bufputc(out, ' ');
-	ns_quote(out, m->point);
-	bufprint(out, " %s - %s ", m->opts, m->fstype);
-	ns_quote(out, m->source);
+	escape(out, m->point);
 	bufputc(out, ' ');
-	ns_quote(out, m->super);
+	escape(out, m->opts);
+	bufputs(out, " - ");
+	escape(out, m->fstype);
+	bufputc(out, ' ');
+	escape(out, m->source);
+	bufputc(out, ' ');
+	escape(out, m->super);
+	bufputc(out, '\n');
+}
+
+/* A comment for a mount that cannot be a command line. */
+static void
+noname(Buf *out, const NsMount *m, const char *why)
+{
+	bufprint(out, "# ns9: %s ", why);
+	escape(out, m->point);
+	bufputs(out, ": ");
+	escape(out, m->fstype);
+	bufputc(out, ' ');
+	escape(out, m->source);
+	bufputc(out, ' ');
+	escape(out, m->root);
 	bufputc(out, '\n');
 }
 
@@ -515,16 +550,12 @@ ns_text(pid_t pid, int flags)
 		return NULL;
 	memset(&c, 0, sizeof c);
 	c.t = &t;
-	tabinit(&c.points, t.n, 0);
-	tabinit(&c.firsts, t.n, 0);
+	tabinit(&c.pts, t.n, 1);
 	tabinit(&c.srcs, t.n, 1);
 	tabinit(&c.ids, t.n, 0);
 	tabinit(&c.prim, t.n, 0);
-	c.tail = emalloc((t.n + 1) * sizeof(int));
-	c.vis = emalloc(t.n + 1);
 	for(i = 0; i < t.n; i++){
-		pointset(&c, &c.points, i, 1);
-		pointset(&c, &c.firsts, i, 0);
+		ptadd(&c, i);
 		srcadd(&c, i);
 		idadd(&c, i);
 		primadd(&c, i);
@@ -535,6 +566,11 @@ ns_text(pid_t pid, int flags)
 		m = &t.m[i];
 		if(flags & NS_TEXTRAW)
 			rawline(&out, m);
+		if(breaksline(m->point) || breaksline(m->root) || breaksline(m->source) ||
+		   breaksline(m->fstype) || breaksline(m->super)){
+			noname(&out, m, "a name with a newline:");
+			continue;
+		}
 		if(primfind(&c, m) == i){
 			mountline(&out, m);
 			continue;
@@ -547,15 +583,8 @@ ns_text(pid_t pid, int flags)
 			bufputc(&out, '\n');
 		}else if(strcmp(m->root, "/") == 0)
 			mountline(&out, m);
-		else{
-			bufputs(&out, "# ns9: no name for the source of ");
-			ns_quote(&out, m->point);
-			bufprint(&out, ": %s ", m->fstype);
-			ns_quote(&out, m->source);
-			bufputc(&out, ' ');
-			ns_quote(&out, m->root);
-			bufputc(&out, '\n');
-		}
+		else
+			noname(&out, m, "no name for the source of");
 	}
 	cwd = cwdof(pid);
 	if(cwd == NULL){
@@ -564,6 +593,10 @@ ns_text(pid_t pid, int flags)
 	}else{
 		if(cwd[0] == '#')
 			bufputs(&out, cwd);
+		else if(breaksline(cwd)){
+			bufputs(&out, "# ns9: a cwd with a newline: ");
+			escape(&out, cwd);
+		}
 		else{
 			bufputs(&out, "cd ");
 			ns_quote(&out, cwd);
@@ -572,13 +605,10 @@ ns_text(pid_t pid, int flags)
 		free(cwd);
 	}
 	buffree(&src);
-	tabfree(&c.points);
-	tabfree(&c.firsts);
+	tabfree(&c.pts);
 	tabfree(&c.srcs);
 	tabfree(&c.ids);
 	tabfree(&c.prim);
-	free(c.tail);
-	free(c.vis);
 	free(ord);
 	ns_freetable(&t);
 	return cwd == NULL ? NULL : bufdetach(&out);

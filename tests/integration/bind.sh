@@ -85,6 +85,27 @@ mount --make-rshared "$SCR"
 "$NS9" rfork -n "$NS9" bind '#T' "$SCR/b"
 is "$(mounts "$SCR/b")" "" "rfork -n: a bind in the child does not reach a shared parent"
 mount --make-rprivate "$SCR"
+# ns text on tricky tables.  A name with a newline cannot forge a line.
+mkdir nl && mount -t tmpfs "$(printf 'x\nbind /etc /root')" "$SCR/nl"
+is "$("$NS9" ns | grep -c '^bind /etc')" "0" "a newline in a source does not make a command line"
+is "$("$NS9" ns | grep -F "$SCR/nl")" "# ns9: a name with a newline: $SCR/nl: tmpfs x\012bind /etc /root /" \
+	"it is a comment with the name escaped"
+umount "$SCR/nl"
+# A deleted source names nothing.
+mkdir -p del/x dm && "$NS9" bind "$SCR/del/x" "$SCR/dm" && rmdir del/x
+is "$("$NS9" ns | grep -F "$SCR/dm")" "# ns9: no name for the source of $SCR/dm: tmpfs ns9test /del/x//deleted" \
+	"a deleted source is a comment, not a path"
+"$NS9" unmount "$SCR/dm"
+# A source covered before the bind was made cannot be named by its path then.
+mkdir -p cv/t cm && mount -t tmpfs TTT "$SCR/cv/t" && mkdir cv/t/d
+(cd cv/t/d && mount -t tmpfs COVER "$SCR/cv" && "$NS9" bind . "$SCR/cm")
+is "$("$NS9" ns | grep -F "$SCR/cm")" "# ns9: no name for the source of $SCR/cm: tmpfs TTT /d" \
+	"a source hidden when the bind was made is not named by a path that no longer reaches it"
+# A source covered after the bind is still named: replayed in order, it is there.
+mkdir -p la lb && mount -t tmpfs XX "$SCR/la" && mkdir la/sub && "$NS9" bind "$SCR/la/sub" "$SCR/lb" &&
+	mount -t tmpfs YY "$SCR/la"
+is "$("$NS9" ns | grep -F "$SCR/lb")" "bind  $SCR/la/sub $SCR/lb" "a source covered later is still named"
+
 # ns of a process that is gone, and of one whose cwd the reader may not see.
 sh -c 'exit 0' & gone=$!; wait $gone
 expect_fail "ns of an exited process" "ns9: ns $gone: process exited" "$NS9" ns $gone
