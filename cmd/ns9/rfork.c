@@ -59,5 +59,5 @@ cmdrfork(int argc, char **argv)
 	execvp(cmd[0], cmd);
 	syserrpath(cmd[0], "rfork: exec");
 	fail();
-	return errno == ENOENT ? 127 : 126;
+	return errcode() == ENOENT ? 127 : 126;
 }

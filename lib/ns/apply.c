@@ -30,7 +30,11 @@ checkflag(int flag, const char *ctx)
 {
 	if((flag & ~NS_MMASK) != 0 || (flag & NS_MORDER) == NS_MORDER)
 		return perr(Ebadarg, "%s", ctx);
-	if(flag & (NS_MORDER | NS_MCREATE))
+	/*
+	 * -c alone (MREPL|MCREATE) is a plain replacement: a Linux mount always
+	 * allows creation, so it is honoured exactly.  -a and -b make unions.
+	 */
+	if(flag & NS_MORDER)
 		return perr(Enounion, "%s", ctx);
 	return 0;
 }
@@ -153,20 +157,24 @@ attach(int tree, const char *old, const char *ctx)
 		perr(Emount, "%s", ctx);
 		goto out;
 	}
+	if(isnsroot(ofd)){
+		/*
+		 * Linux cannot replace the root in place (and a mount on a chroot
+		 * directory would be seen by no one); an identical tree is a no-op.
+		 */
+		if(tst.st_dev == ost.st_dev && tst.st_ino == ost.st_ino)
+			r = 0;
+		else
+			seterr(EBUSY, "%s: cannot replace the root of the name space", ctx);
+		goto out;
+	}
 	if(ismountroot(ofd)){
-		if(isnsroot(ofd)){
-			/* Linux cannot replace the root mount in place; an identical one is a no-op. */
-			if(tst.st_dev == ost.st_dev && tst.st_ino == ost.st_ino)
-				r = 0;
-			else
-				seterr(EBUSY, "%s: cannot replace the root of the name space", ctx);
-			goto out;
-		}
 		if(move_mount(tree, "", ofd, "",
 			      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH | MOVE_MOUNT_BENEATH) == 0){
 			/* The old top is now above the new tree: detach it. */
 			if(umount2(opath, MNT_DETACH) < 0)
-				mounterr(ctx);
+				seterr(errno, "%s: the new tree is attached beneath the old mount, "
+					      "which could not be detached: %s", ctx, errnostr(errno));
 			else
 				r = 0;
 			goto out;

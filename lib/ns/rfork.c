@@ -213,6 +213,7 @@ cleanroot(void)
 			len = readlink(recipe[i].path, pc[n].link, PATH_MAX - 1);
 			if(len < 0){
 				syserrpath(recipe[i].path, "rfork -N");
+				n++;	/* so out: frees it */
 				goto out;
 			}
 			n++;
@@ -245,7 +246,8 @@ cleanroot(void)
 		if(p != NULL && p != exe){
 			*p = 0;
 			if(strncmp(exe, "/usr/", 5) != 0 && strcmp(exe, "/bin") != 0 &&
-			   (!havehome || strncmp(exe, home, strlen(home)) != 0)){
+			   (!havehome || strncmp(exe, home, strlen(home)) != 0 ||
+			    (exe[strlen(home)] != '/' && exe[strlen(home)] != 0))){
 				pc[n].dst = estrdup(exe);
 				if(clonepath(exe, 1, &pc[n++]) < 0)
 					goto out;

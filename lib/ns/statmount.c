@@ -121,6 +121,10 @@ ns_readtable_statmount(pid_t pid, NsTable *t)
 			memset(t, 0, sizeof *t);
 			return -1;
 		}
+		/* A mount whose point is out of the reader's reach comes without it. */
+		if((sm->mask & (STATMOUNT_MNT_ROOT | STATMOUNT_MNT_POINT | STATMOUNT_FS_TYPE)) !=
+		   (STATMOUNT_MNT_ROOT | STATMOUNT_MNT_POINT | STATMOUNT_FS_TYPE))
+			continue;
 		{
 			NsMount *m = &t->m[t->n];
 			size_t *o = off + 7 * t->n;

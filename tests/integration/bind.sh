@@ -46,8 +46,12 @@ expect_fail "unknown device" "ns9: bind #x $SCR/b: #x: unknown device in # filen
 expect_fail "device with a spec" "ns9: bind #Tfoo $SCR/b: #Tfoo: unknown device in # filename" "$NS9" bind '#Tfoo' "$SCR/b"
 expect_fail "union flag" "ns9: bind $SCR/a $SCR/b: union directories are not built yet (bind/mount -a, -b, -c)" \
 	"$NS9" bind -a "$SCR/a" "$SCR/b"
-expect_fail "create flag" "ns9: bind $SCR/a $SCR/b: union directories are not built yet (bind/mount -a, -b, -c)" \
-	"$NS9" bind -c "$SCR/a" "$SCR/b"
+ok "bind -c alone is a plain bind (Linux mounts allow creation)" "$NS9" bind -c "$SCR/a" "$SCR/b"
+is "$(cat b/f)" "A" "bind -c replaced b"
+"$NS9" unmount "$SCR/b"
+expect_fail "bind onto the root" "ns9: bind $SCR/a /: cannot replace the root of the name space" \
+	"$NS9" bind "$SCR/a" /
+ok "bind / / is a no-op" "$NS9" bind / /
 expect_fail "9P mount before the client exists" "ns9: mount /srv/none $SCR/b: file does not exist: '/srv/none'" \
 	"$NS9" mount /srv/none "$SCR/b"
 "$NS9" bind -a -b a b 2>"$SCR/.t.err"
