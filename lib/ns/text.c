@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,21 +367,27 @@ escape(Buf *b, const char *s)
 	}
 }
 
+/* Append the strings (NULL-terminated list), escaped, separated by spaces. */
+static void
+escapes(Buf *b, const char *first, ...)
+{
+	const char *x;
+	va_list ap;
+
+	va_start(ap, first);
+	for(x = first; x != NULL; x = va_arg(ap, const char *)){
+		if(x != first)
+			bufputc(b, ' ');
+		escape(b, x);
+	}
+	va_end(ap);
+}
+
 static void
 rawline(Buf *out, const NsMount *m)
 {
 	bufprint(out, "# %d %d %u:%u ", m->id, m->parent, m->major, m->minor);
-	escape(out, m->root);
-	bufputc(out, ' ');
-	escape(out, m->point);
-	bufputc(out, ' ');
-	escape(out, m->opts);
-	bufputs(out, " - ");
-	escape(out, m->fstype);
-	bufputc(out, ' ');
-	escape(out, m->source);
-	bufputc(out, ' ');
-	escape(out, m->super);
+	escapes(out, m->root, m->point, m->opts, "-", m->fstype, m->source, m->super, NULL);
 	bufputc(out, '\n');
 }
 
@@ -391,11 +398,7 @@ noname(Buf *out, const NsMount *m, const char *why)
 	bufprint(out, "# ns9: %s ", why);
 	escape(out, m->point);
 	bufputs(out, ": ");
-	escape(out, m->fstype);
-	bufputc(out, ' ');
-	escape(out, m->source);
-	bufputc(out, ' ');
-	escape(out, m->root);
+	escapes(out, m->fstype, m->source, m->root, NULL);
 	bufputc(out, '\n');
 }
 
