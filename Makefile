@@ -18,6 +18,8 @@ NS9BIN ?= ns9
 
 LIBUTIL = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/util/*.c))
 LIBNS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/ns/*.c))
+LIB9P = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/9p/*.c))
+LIBS = $(LIBNS) $(LIB9P) $(LIBUTIL)
 CMD = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ns9/*.c))
 UNIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t_*.c))
 HELPERS = $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
@@ -26,16 +28,16 @@ HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h) $(wildcard lib/*/*.h)
 
 all: $(NS9BIN) $(UNIT) $(HELPERS) $(BENCHBIN)
 
-$(NS9BIN): $(CMD) $(LIBNS) $(LIBUTIL)
+$(NS9BIN): $(CMD) $(LIBS)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBNS) $(LIBUTIL)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(LIBNS) $(LIBUTIL)
+	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(LIBS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
@@ -72,10 +74,18 @@ install: $(NS9BIN)
 	install -m 755 ns9 $(DESTDIR)$(PREFIX)/bin/ns9
 	install -m 644 man/ns9.1 $(DESTDIR)$(PREFIX)/share/man/man1/ns9.1
 
+# libFuzzer targets (clang): build/fuzz/NAME; run with build/fuzz/NAME -max_total_time=600
+FUZZ = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+fuzz: $(FUZZ)
+build/fuzz/%: tests/fuzz/%.c $(wildcard lib/*/*.c) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -o $@ $< \
+		$(wildcard lib/ns/*.c) $(wildcard lib/9p/*.c) $(wildcard lib/util/*.c)
+
 format:
 	clang-format -i include/*.h lib/*/*.c lib/*/*.h cmd/ns9/*.c cmd/ns9/*.h tests/unit/*.c bench/*.c
 
 clean:
 	rm -rf build build-asan ns9
 
-.PHONY: all deps check demo asan bench install format clean
+.PHONY: all deps check demo asan bench fuzz install format clean
