@@ -156,6 +156,65 @@ enum {
  */
 char *ns_text(pid_t pid, int flags);
 
+/* --- other processes' name spaces (lib/ns/target.c) --- */
+
+/* A target process: pinned by a pidfd, its namespaces, root and cwd open. */
+typedef struct NsTarget NsTarget;
+struct NsTarget {
+	pid_t pid;
+	int pidfd;
+	int userfd;
+	int mntfd;
+	int rootfd;
+	int cwdfd;
+	int sameuser;	/* its user namespace is the caller's */
+};
+
+enum {
+	NS_ENTER_USER = 1,	/* join the target's user namespace even if not needed */
+	NS_ENTER_NOMNT = 2,	/* join no mount namespace, keep root and cwd */
+};
+
+/*
+ * Open pid as a target.  Errors: "process exited", "permission denied"
+ * (the caller may not look into pid: the kernel's ptrace check).
+ */
+int ns_target_open(NsTarget *t, pid_t pid);
+void ns_target_close(NsTarget *t);
+/* Whether the target still runs. */
+int ns_target_alive(NsTarget *t);
+/*
+ * Join the target's mount namespace (and user namespace where the caller
+ * needs it), chroot to its root and chdir to its cwd.  The caller must be
+ * single-threaded; used by ns9 cross before exec.
+ */
+int ns_target_enter(NsTarget *t, int flags);
+/*
+ * Run fn in a short-lived helper that has entered the target; returns fn's
+ * result, with fn's error record.
+ */
+int ns_target_call(NsTarget *t, int flags, int (*fn)(NsTarget *, void *), void *arg);
+
+/*
+ * Apply cmd[0..n-1] in pid's name space, as if pid had issued them: every
+ * path resolves in pid's name space, root and cwd.  Stops at the first
+ * failure; *applied counts the commands that took effect.
+ */
+int ns_ctl(pid_t pid, const NsCmd *cmd, int n, int *applied);
+
+/*
+ * Bind src, resolved in the caller's name space, onto dst, resolved in
+ * pid's: a private recursive clone attached with move_mount.
+ */
+int ns_inject(pid_t pid, const char *src, const char *dst);
+
+/*
+ * The commands that make target's name space match model's (lib/ns/cpns.c):
+ * unmounts of the target's lines the model lacks (reverse order), then the
+ * model's lines the target lacks.  *cmdp is malloc'd, each NsCmd owned.
+ */
+int ns_cpnsplan(pid_t model, pid_t target, NsCmd **cmdp, int *np);
+
 /* --- new name spaces (lib/ns/rfork.c) --- */
 
 enum {

@@ -18,6 +18,10 @@ struct Subcmd {
 int cmdnscmd(int argc, char **argv);	/* bind, mount, unmount */
 int cmdns(int argc, char **argv);
 int cmdrfork(int argc, char **argv);
+int cmdctl(int argc, char **argv);
+int cmdcross(int argc, char **argv);
+int cmdinject(int argc, char **argv);
+int cmdcpns(int argc, char **argv);
 
 /* Print "ns9: <error text>" on stderr; returns 1. */
 int fail(void);

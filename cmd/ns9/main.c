@@ -15,6 +15,10 @@ static const Subcmd cmds[] = {
 	{"unmount", cmdnscmd, "unmount [new] old"},
 	{"ns", cmdns, "ns [-r] [pid]"},
 	{"rfork", cmdrfork, "rfork [-n|-N] [-m] [cmd [arg...]]"},
+	{"ctl", cmdctl, "ctl [-n] pid [command ...]"},
+	{"cross", cmdcross, "cross pid cmd [arg...]"},
+	{"cpns", cmdcpns, "cpns [-n] model target"},
+	{"inject", cmdinject, "inject pid src dst"},
 };
 
 int

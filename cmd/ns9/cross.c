@@ -1,0 +1,38 @@
+/*
+ * cross.c: ns9 cross PID cmd [arg...]: run cmd in PID's name space (its
+ * mount namespace, root and cwd), as the caller (CMU's namespace
+ * crossings).  Root keeps uid 0 (it needs no user namespace to enter);
+ * a user entering a name space it owns joins that user namespace, where it
+ * is mapped to itself.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+int
+cmdcross(int argc, char **argv)
+{
+	NsTarget t;
+	char *end;
+	long pid;
+
+	if(argc < 3)
+		return usage();
+	pid = strtol(argv[1], &end, 10);
+	if(*end != 0 || pid <= 0 || pid > 0x7fffffff){
+		fprintf(stderr, "ns9: cross: bad pid '%s'\n", argv[1]);
+		return 2;
+	}
+	if(ns_target_open(&t, (pid_t)pid) < 0 || ns_target_enter(&t, 0) < 0){
+		adderr("cross %ld", pid);
+		return fail();
+	}
+	ns_target_close(&t);
+	execvp(argv[2], argv + 2);
+	syserrpath(argv[2], "cross: exec");
+	fail();
+	return errcode() == ENOENT ? 127 : 126;
+}

@@ -1,0 +1,360 @@
+/*
+ * target.c: acting in another process's name space (ANTS's writable ns,
+ * CMU's crossings).  The target is pinned with a pidfd and its user and
+ * mount namespaces, root and cwd are opened as the caller, so the kernel's
+ * ptrace check decides who may look.  The work runs in a CLONE_VM|
+ * CLONE_VFORK child (linux.md §1: about 35 µs, and it may join a user
+ * namespace, which a thread may not) that joins the target's mount
+ * namespace (and its user namespace only when it must: root keeps its
+ * own), takes its root and cwd, and runs there with the caller's
+ * credentials.  The child shares the caller's memory and thread pointer,
+ * so its error record is the caller's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kern.h"
+#include "ns9.h"
+
+enum { STACK = 512 * 1024 };
+
+static int
+openns(pid_t pid, const char *name, int flags, const char *ctx)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+	fd = open(path, flags | O_CLOEXEC);
+	if(fd < 0){
+		if(errno == ENOENT || errno == ESRCH)
+			return perr(Eprocdied, ctx);
+		return syserr(ctx);
+	}
+	return fd;
+}
+
+static int
+samens(int fd, const char *self)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(self, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int
+ns_target_open(NsTarget *t, pid_t pid)
+{
+	const char *ctx = NULL;	/* callers name the target */
+
+	memset(t, 0, sizeof *t);
+	t->pidfd = t->userfd = t->mntfd = t->rootfd = t->cwdfd = -1;
+	t->pid = pid;
+	if(pid <= 0)
+		return seterr(EINVAL, "bad pid %d", (int)pid);
+	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if(t->pidfd < 0){
+		if(errno == ESRCH)
+			return perr(Eprocdied, ctx);
+		return syserr(ctx);
+	}
+	if((t->mntfd = openns(pid, "ns/mnt", O_RDONLY, ctx)) < 0 ||
+	   (t->userfd = openns(pid, "ns/user", O_RDONLY, ctx)) < 0 ||
+	   (t->rootfd = openns(pid, "root", O_PATH | O_DIRECTORY, ctx)) < 0 ||
+	   (t->cwdfd = openns(pid, "cwd", O_PATH | O_DIRECTORY, ctx)) < 0){
+		ns_target_close(t);
+		return -1;
+	}
+	t->sameuser = samens(t->userfd, "/proc/self/ns/user");
+	/* The pid might have been reused between pidfd_open and the opens. */
+	if(syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0){
+		ns_target_close(t);
+		return perr(Eprocdied, ctx);
+	}
+	return 0;
+}
+
+void
+ns_target_close(NsTarget *t)
+{
+	if(t->pidfd >= 0)
+		close(t->pidfd);
+	if(t->userfd >= 0)
+		close(t->userfd);
+	if(t->mntfd >= 0)
+		close(t->mntfd);
+	if(t->rootfd >= 0)
+		close(t->rootfd);
+	if(t->cwdfd >= 0)
+		close(t->cwdfd);
+	t->pidfd = t->userfd = t->mntfd = t->rootfd = t->cwdfd = -1;
+}
+
+int
+ns_target_alive(NsTarget *t)
+{
+	return syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) == 0 || errno != ESRCH;
+}
+
+static int
+permerr(const char *ctx)
+{
+	if(errno == EPERM)
+		errno = EACCES;
+	return ctx != NULL ? syserr("%s", ctx) : syserr(NULL);
+}
+
+/*
+ * Join the target's namespaces, root and cwd, in the calling process (which
+ * must be single-threaded).  The mount namespace is tried first without the
+ * user namespace, so root keeps its identity; an owner that needs the
+ * target's user namespace for its capabilities joins it first.
+ * NS_ENTER_USER joins it in any case (a fresh mount namespace for inject).
+ */
+int
+ns_target_enter(NsTarget *t, int flags)
+{
+	const char *ctx = NULL;
+	/* t->sameuser records a join, for a second call in the same helper. */
+	if(!t->sameuser && (flags & NS_ENTER_USER)){
+		if(setns(t->userfd, CLONE_NEWUSER) < 0)
+			return permerr(ctx);
+		t->sameuser = 1;
+	}
+	if(!(flags & NS_ENTER_NOMNT)){
+		if(setns(t->mntfd, CLONE_NEWNS) < 0){
+			if(errno != EPERM || t->sameuser || (flags & NS_ENTER_USER))
+				return permerr(ctx);
+			if(setns(t->userfd, CLONE_NEWUSER) < 0)
+				return permerr(ctx);
+			t->sameuser = 1;
+			if(setns(t->mntfd, CLONE_NEWNS) < 0)
+				return permerr(ctx);
+		}
+		if(fchdir(t->rootfd) < 0 || chroot(".") < 0 || fchdir(t->cwdfd) < 0)
+			return permerr(ctx);
+	}
+	if(!ns_target_alive(t))
+		return perr(Eprocdied, ctx);
+	return 0;
+}
+
+typedef struct Call Call;
+struct Call {
+	NsTarget *t;
+	int (*fn)(NsTarget *, void *);
+	void *arg;
+	int flags;
+	volatile int r;
+};
+
+static int
+child(void *v)
+{
+	Call *c = v;
+
+	c->r = -1;
+	if(ns_target_enter(c->t, c->flags) < 0)
+		return 1;
+	c->r = c->fn(c->t, c->arg);
+	return c->r < 0;
+}
+
+int
+ns_target_call(NsTarget *t, int flags, int (*fn)(NsTarget *, void *), void *arg)
+{
+	Call c;
+	char *stack;
+	pid_t pid;
+	int status;
+
+	c.t = t;
+	c.fn = fn;
+	c.arg = arg;
+	c.flags = flags;
+	c.r = -1;
+	stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if(stack == MAP_FAILED)
+		return syserr("helper stack");
+	/* The child borrows our memory and thread pointer; we sleep until it exits. */
+	pid = clone(child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	if(pid < 0){
+		syserr("helper");
+		munmap(stack, STACK);
+		return -1;
+	}
+	while(waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	munmap(stack, STACK);
+	if(c.r < 0 && errcode() == 0)
+		return seterr(EIO, "helper for %d failed", (int)t->pid);
+	return c.r;
+}
+
+/* --- commands applied in the target --- */
+
+typedef struct Batch Batch;
+struct Batch {
+	const NsCmd *cmd;
+	int n;
+	int applied;
+};
+
+static int
+applyall(NsTarget *t, void *v)
+{
+	Batch *b = v;
+
+	for(; b->applied < b->n; b->applied++){
+		if(b->cmd[b->applied].verb == NS_CD)
+			return seterr(EINVAL, "cd: a process's current directory cannot be changed from outside");
+		if(ns_apply(&b->cmd[b->applied]) < 0)
+			return -1;
+		if(!ns_target_alive(t))
+			return perr(Eprocdied, NULL);
+	}
+	return 0;
+}
+
+int
+ns_ctl(pid_t pid, const NsCmd *cmd, int n, int *applied)
+{
+	NsTarget t;
+	Batch b;
+	int r;
+
+	*applied = 0;
+	if(ns_target_open(&t, pid) < 0)
+		return -1;
+	b.cmd = cmd;
+	b.n = n;
+	b.applied = 0;
+	r = ns_target_call(&t, 0, applyall, &b);
+	*applied = b.applied;
+	ns_target_close(&t);
+	return r;
+}
+
+/* --- inject: a tree from the caller's view into the target --- */
+
+typedef struct Inject Inject;
+struct Inject {
+	const char *src;
+	const char *dst;
+	int tree;
+	int owner;	/* the helper-mntns method */
+};
+
+static int
+attachdst(NsTarget *t, Inject *in, const char *ctx)
+{
+	struct stat ts, ds;
+	int dfd;
+
+	dfd = open(in->dst, O_PATH | O_CLOEXEC);
+	if(dfd < 0)
+		return syserrpath(in->dst, "%s", ctx);
+	if(fstat(in->tree, &ts) < 0 || fstat(dfd, &ds) < 0){
+		close(dfd);
+		return syserr("%s", ctx);
+	}
+	if(S_ISDIR(ts.st_mode) != S_ISDIR(ds.st_mode)){
+		close(dfd);
+		return perr(Emount, "%s", ctx);
+	}
+	if(move_mount(in->tree, "", dfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0){
+		close(dfd);
+		return permerr(ctx);
+	}
+	close(dfd);
+	return 0;
+}
+
+static int
+cloneprivate(const char *src, const char *ctx)
+{
+	struct mount_attr attr;
+	int fd;
+
+	fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if(fd < 0){
+		if(errno == ENOENT || errno == ENOTDIR)
+			return syserrpath(src, "%s", ctx);
+		return permerr(ctx);
+	}
+	memset(&attr, 0, sizeof attr);
+	attr.propagation = MS_PRIVATE;
+	if(mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0){
+		close(fd);
+		return permerr(ctx);
+	}
+	return fd;
+}
+
+/*
+ * In the helper: for an unprivileged owner, the caller's tree is cloned in
+ * a fresh mount namespace owned by the target's user namespace (a copy of
+ * the caller's view, linux.md §3), then the helper moves into the target.
+ */
+static int
+injectfn(NsTarget *t, void *v)
+{
+	Inject *in = v;
+	char ctx[300];
+
+	snprintf(ctx, sizeof ctx, "inject %d %s %s", (int)t->pid, in->src, in->dst);
+	if(in->owner){
+		if(unshare(CLONE_NEWNS) < 0)
+			return permerr(ctx);
+		in->tree = cloneprivate(in->src, ctx);
+		if(in->tree < 0)
+			return -1;
+		if(ns_target_enter(t, 0) < 0)
+			return adderr("%s", ctx);
+	}
+	return attachdst(t, in, ctx);
+}
+
+int
+ns_inject(pid_t pid, const char *src, const char *dst)
+{
+	NsTarget t;
+	Inject in;
+	char ctx[300];
+	int r, same;
+
+	snprintf(ctx, sizeof ctx, "inject %d %s %s", (int)pid, src, dst);
+	if(ns_target_open(&t, pid) < 0)
+		return adderr("%s", ctx);
+	in.src = src;
+	in.dst = dst;
+	in.owner = 0;
+	same = t.sameuser;
+	in.tree = cloneprivate(src, ctx);
+	if(in.tree < 0){
+		if(errcode() != EACCES || same){
+			ns_target_close(&t);
+			return -1;
+		}
+		/* Not allowed to clone here: an owner clones from the target's user namespace. */
+		in.owner = 1;
+		clearerr9();
+		r = ns_target_call(&t, NS_ENTER_USER | NS_ENTER_NOMNT, injectfn, &in);
+	}else
+		r = ns_target_call(&t, 0, injectfn, &in);
+	if(in.tree >= 0 && !in.owner)
+		close(in.tree);
+	ns_target_close(&t);
+	return r;
+}
