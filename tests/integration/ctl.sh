@@ -13,17 +13,16 @@ mkdir -p jail/usr && mount --rbind /usr "$SCR/jail/usr" && ln -s usr/lib jail/li
 waitfor() {
 	i=0
 	while [ $i -lt 50 ]; do
-		p=$(pgrep -n -f "$1") && { echo "$p"; return; }
+		p=$(pgrep -n -f "$1") && { echo "$p"; echo "$p" >>"$SCR/.pids"; return; }
 		sleep 0.1; i=$((i + 1))
 	done
 }
-PIDS=
 # nsb PID: the bind lines under the scratch directory, less the jail's /usr.
 nsb() { "$NS9" ns "$1" | grep "^bind.*$SCR" | grep -v "jail/usr"; }
-trap 'kill $PIDS 2>/dev/null; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
+trap 'kill $(cat "$SCR/.pids") 2>/dev/null; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
 
 # A root target in its own name space, with its cwd at $SCR/d.
-(cd "$SCR/d" && exec "$NS9" rfork -n sleep 1001) & PIDS="$PIDS $!"
+(cd "$SCR/d" && exec "$NS9" rfork -n sleep 1001) &
 T=$(waitfor "sleep 1001")
 ok "ctl: bind in the target (argv form)" "$NS9" ctl "$T" bind "$SCR/a" "$SCR/b"
 is "$(cat /proc/$T/root$SCR/b/f)" "A" "the target sees it"
@@ -52,7 +51,7 @@ expect_fail "ctl: a process that is gone" "ns9: ctl $gone: process exited" "$NS9
 is "$(cat /proc/$T/mountinfo)" "$before" "the target's mount table is unchanged by the bad input"
 
 # A chrooted target resolves names in its own root.
-"$NS9" rfork -n chroot "$SCR/jail" /usr/bin/sleep 1002 & PIDS="$PIDS $!"
+"$NS9" rfork -n chroot "$SCR/jail" /usr/bin/sleep 1002 &
 J=$(waitfor "sleep 1002")
 ok "ctl into a chrooted target" "$NS9" ctl "$J" bind /a /mnt
 is "$(cat /proc/$J/root/mnt/f)" "J" "its / is its root"
@@ -63,7 +62,7 @@ is "$("$NS9" cross "$T" sh -c 'id -u; pwd')" "0
 $SCR/d" "cross keeps root's identity and takes the target's cwd"
 
 # cpns: make a second target match the first.
-"$NS9" rfork -n sleep 1004 & PIDS="$PIDS $!"
+"$NS9" rfork -n sleep 1004 &
 M=$(waitfor "sleep 1004")
 "$NS9" ctl "$M" "bind $SCR/a $SCR/b" "bind $SCR/file $SCR/jail/file"
 is "$("$NS9" cpns -n "$M" "$T")" "unmount $SCR/a $SCR/c
@@ -78,7 +77,7 @@ is "$(cat /proc/$T/root$SCR/e/h)" "H" "the injected tree is there"
 is "$(awk -v p="$SCR/e" '$5 == p' /proc/$T/mountinfo | grep -c shared:)" "0" "and private"
 
 # As the unprivileged uid: its own name space yes; others no.
-asuser "$UNS9" rfork -n sleep 1005 & PIDS="$PIDS $!"
+asuser "$UNS9" rfork -n sleep 1005 &
 U=$(waitfor "sleep 1005")
 ok "user ctl into a name space it owns" asuser "$UNS9" ctl "$U" bind "$SCR/a" "$SCR/b"
 is "$(cat /proc/$U/root$SCR/b/f)" "A" "it took effect"
@@ -86,9 +85,9 @@ is "$(asuser "$UNS9" cross "$U" sh -c 'id -u; ls '"$SCR/b")" "$TUID
 f" "user cross keeps the uid"
 ok "user inject into a name space it owns" asuser "$UNS9" inject "$U" "$SCR/host-only" "$SCR/c"
 is "$(cat /proc/$U/root$SCR/c/h)" "H" "the injected tree is there"
-asuser sleep 1006 & PIDS="$PIDS $!"
+asuser sleep 1006 &
 I=$(waitfor "sleep 1006")
-setpriv --reuid 4343 --regid 4343 --clear-groups "$UNS9" rfork -n sleep 1007 & PIDS="$PIDS $!"
+setpriv --reuid 4343 --regid 4343 --clear-groups "$UNS9" rfork -n sleep 1007 &
 O=$(waitfor "sleep 1007")
 for v in "$I:its own process in the initial name space" "$T:a root-owned process" "$O:another user's process" "1:init"; do
 	p=${v%%:*} d=${v#*:}
