@@ -20,16 +20,23 @@ LIBUTIL = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/util/*.c))
 LIBNS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/ns/*.c))
 LIB9P = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/9p/*.c))
 LIBS = $(LIBNS) $(LIB9P) $(LIBUTIL)
+FS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard fs/*/*.c))
+FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3) -lpthread
 CMD = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ns9/*.c))
 UNIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t_*.c))
 HELPERS = $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 BENCHBIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
-HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h) $(wildcard lib/*/*.h)
+HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h) $(wildcard lib/*/*.h) $(wildcard fs/*/*.h)
 
 all: $(NS9BIN) $(UNIT) $(HELPERS) $(BENCHBIN)
 
-$(NS9BIN): $(CMD) $(LIBS)
-	$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) -o $@ $^
+$(NS9BIN): $(CMD) $(FS) $(LIBS)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(FUSE_LIBS)
+
+$(BUILD)/fs/%.o: fs/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XCFLAGS) $(FUSE_CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

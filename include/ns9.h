@@ -202,6 +202,22 @@ int ns_target_call(NsTarget *t, int flags, int (*fn)(NsTarget *, void *), void *
  */
 int ns_ctl(pid_t pid, const NsCmd *cmd, int n, int *applied);
 
+/* Credentials to act with (a control-file writer's, from the FUSE request). */
+typedef struct NsCred NsCred;
+struct NsCred {
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t groups[64];
+};
+
+/*
+ * Run fn(arg) in a helper that has taken cred (groups, gid, uid; no
+ * capabilities unless uid is 0), so the kernel judges what fn does as it
+ * would judge the writer.  Safe to call from any thread of a daemon.
+ */
+int ns_as(const NsCred *cred, int (*fn)(void *), void *arg);
+
 /*
  * Bind src, resolved in the caller's name space, onto dst, resolved in
  * pid's: a private recursive clone attached with move_mount.

@@ -42,7 +42,10 @@ setup() {
 	UNS9=$SCR/bin/ns9
 	cp "$LIBSH" "$SCR/bin/lib.sh"
 	MC=$SCR/bin/mountcall
-	cp "${HELPERDIR:-$(dirname "$LIBSH")/../build/tests/helpers}/mountcall" "$MC" 2>/dev/null
+	HD=${HELPERDIR:-$(dirname "$LIBSH")/../build/tests/helpers}
+	cp "$HD/mountcall" "$MC" 2>/dev/null
+	CW=$SCR/bin/ctlwrite
+	cp "$HD/ctlwrite" "$CW" 2>/dev/null
 	cd "$SCR" || exit 1
 }
 
@@ -65,4 +68,21 @@ expect_fail() {
 mounts() {
 	awk -v d="$1" '{ for (i = 7; $i != "-"; i++) ; if (index($5, d) == 1) print $5, $(i+1), $(i+2), $4 }' \
 		/proc/self/mountinfo | sort
+}
+
+# waitfor PATTERN: the pid of the newest process whose command line matches
+# (bounded wait); recorded so killall_waited can end them.
+waitfor() {
+	i=0
+	while [ $i -lt 50 ]; do
+		p=$(pgrep -n -f "$1") && { echo "$p"; echo "$p" >>"$TD/.pids"; return; }
+		sleep 0.1; i=$((i + 1))
+	done
+}
+killall_waited() { [ -f "$TD/.pids" ] && kill $(cat "$TD/.pids") 2>/dev/null; rm -f "$TD/.pids"; }
+
+# A /dev/fuse every user may open, for this name space only (the host's
+# stays as it is: distributions ship 0666, this machine 0600).
+userfuse() {
+	mkdir -p "$SCR/dev" && mknod -m 666 "$SCR/dev/fuse" c 10 229 && mount --bind "$SCR/dev/fuse" /dev/fuse
 }

@@ -22,6 +22,7 @@ int cmdctl(int argc, char **argv);
 int cmdcross(int argc, char **argv);
 int cmdinject(int argc, char **argv);
 int cmdcpns(int argc, char **argv);
+int cmdfs(int argc, char **argv);
 
 /* Print "ns9: <error text>" on stderr; returns 1. */
 int fail(void);

@@ -19,6 +19,7 @@ static const Subcmd cmds[] = {
 	{"cross", cmdcross, "cross pid cmd [arg...]"},
 	{"cpns", cmdcpns, "cpns [-n] model target"},
 	{"inject", cmdinject, "inject pid src dst"},
+	{"fs", cmdfs, "fs [-f] [mountpoint]"},
 };
 
 int

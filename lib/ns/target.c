@@ -165,41 +165,106 @@ child(void *v)
 	Call *c = v;
 
 	c->r = -1;
-	if(ns_target_enter(c->t, c->flags) < 0)
+	if(c->t != NULL && ns_target_enter(c->t, c->flags) < 0)
 		return 1;
 	c->r = c->fn(c->t, c->arg);
 	return c->r < 0;
+}
+
+/*
+ * Helper stacks are kept per thread and reused: mapping and unmapping one
+ * per call costs a TLB shootdown across every CPU running the daemon's
+ * threads, which under several writers at once cost milliseconds a call.
+ * A helper may start a helper (ns_as, then ns_ctl), so there is one stack
+ * per depth; the child runs on its parent thread's TLS, so the depth
+ * counter is shared by both and the parent is asleep while the child runs.
+ */
+enum { MAXNEST = 4 };
+static __thread char *stacks[MAXNEST];
+static __thread volatile int depth;	/* volatile: the child reads it while we sleep in clone */
+
+/* Run c in a CLONE_VM|CLONE_VFORK child; the calling thread sleeps until it exits. */
+static int
+spawn(Call *c)
+{
+	char *stack;
+	pid_t pid;
+	int status;
+
+	c->r = -1;
+	if(depth >= MAXNEST)
+		return seterr(EINVAL, "helpers nested too deep");
+	if(stacks[depth] == NULL){
+		stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if(stack == MAP_FAILED)
+			return syserr("helper stack");
+		stacks[depth] = stack;
+	}
+	stack = stacks[depth++];
+	/* The child borrows our memory and thread pointer, so its error record is ours. */
+	pid = clone(child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
+	depth--;
+	if(pid < 0)
+		return syserr("helper");
+	while(waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if(c->r < 0 && errcode() == 0)
+		return seterr(EIO, "helper failed");
+	return c->r;
 }
 
 int
 ns_target_call(NsTarget *t, int flags, int (*fn)(NsTarget *, void *), void *arg)
 {
 	Call c;
-	char *stack;
-	pid_t pid;
-	int status;
 
 	c.t = t;
 	c.fn = fn;
 	c.arg = arg;
 	c.flags = flags;
-	c.r = -1;
-	stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if(stack == MAP_FAILED)
-		return syserr("helper stack");
-	/* The child borrows our memory and thread pointer; we sleep until it exits. */
-	pid = clone(child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
-	if(pid < 0){
-		syserr("helper");
-		munmap(stack, STACK);
-		return -1;
-	}
-	while(waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	munmap(stack, STACK);
-	if(c.r < 0 && errcode() == 0)
-		return seterr(EIO, "helper for %d failed", (int)t->pid);
-	return c.r;
+	return spawn(&c);
+}
+
+/* --- acting with another's credentials --- */
+
+typedef struct AsCall AsCall;
+struct AsCall {
+	const NsCred *cred;
+	int (*fn)(void *);
+	void *arg;
+};
+
+/*
+ * In the helper: become the writer.  Raw system calls, so only this task
+ * changes (glibc would change every thread of the daemon).  Leaving uid 0
+ * clears the capabilities; a writer that is root keeps them.
+ */
+static int
+ascall(NsTarget *unused, void *v)
+{
+	AsCall *a = v;
+
+	if(syscall(SYS_setgroups, a->cred->ngroups, a->cred->groups) < 0 ||
+	   syscall(SYS_setresgid, a->cred->gid, a->cred->gid, a->cred->gid) < 0 ||
+	   syscall(SYS_setresuid, a->cred->uid, a->cred->uid, a->cred->uid) < 0)
+		return syserr("taking the writer's credentials");
+	return a->fn(a->arg);
+}
+
+int
+ns_as(const NsCred *cred, int (*fn)(void *), void *arg)
+{
+	AsCall a;
+	Call c;
+
+	a.cred = cred;
+	a.fn = fn;
+	a.arg = arg;
+	c.t = NULL;
+	c.fn = ascall;
+	c.arg = &a;
+	c.flags = 0;
+	return spawn(&c);
 }
 
 /* --- commands applied in the target --- */

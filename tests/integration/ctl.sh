@@ -9,17 +9,9 @@ chmod -R a+rwX "$SCR"
 # The jail: /usr from the host, made before any target so all share it.
 mkdir -p jail/usr && mount --rbind /usr "$SCR/jail/usr" && ln -s usr/lib jail/lib && ln -s usr/lib64 jail/lib64
 
-# waitfor PATTERN: the pid of the newest process whose command line matches.
-waitfor() {
-	i=0
-	while [ $i -lt 50 ]; do
-		p=$(pgrep -n -f "$1") && { echo "$p"; echo "$p" >>"$SCR/.pids"; return; }
-		sleep 0.1; i=$((i + 1))
-	done
-}
 # nsb PID: the bind lines under the scratch directory, less the jail's /usr.
 nsb() { "$NS9" ns "$1" | grep "^bind.*$SCR" | grep -v "jail/usr"; }
-trap 'kill $(cat "$SCR/.pids") 2>/dev/null; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
+trap 'killall_waited; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
 
 # A root target in its own name space, with its cwd at $SCR/d.
 (cd "$SCR/d" && exec "$NS9" rfork -n sleep 1001) &
