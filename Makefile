@@ -75,11 +75,14 @@ asan: deps
 bench: all
 	sh bench/ns-read
 	sh bench/rfork
+	sh bench/inject-run
 
 install: $(NS9BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 ns9 $(DESTDIR)$(PREFIX)/bin/ns9
 	install -m 644 man/ns9.1 $(DESTDIR)$(PREFIX)/share/man/man1/ns9.1
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/bin/ns9|$(PREFIX)/bin/ns9|' etc/ns9fs.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/ns9fs.service
 
 # libFuzzer targets (clang): build/fuzz/NAME; run with build/fuzz/NAME -max_total_time=600
 FUZZ = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))

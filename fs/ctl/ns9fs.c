@@ -454,8 +454,14 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
 
+	/*
+	 * The kernel may send RELEASE while another thread still replies to the
+	 * last READ of this file (its caller already has the bytes): wait for it.
+	 */
+	pthread_mutex_lock(&h->lk);
 	free(h->text);
 	free(h->err);
+	pthread_mutex_unlock(&h->lk);
 	pthread_mutex_destroy(&h->lk);
 	free(h);
 	fuse_reply_err(req, 0);

@@ -39,8 +39,8 @@ openns(pid_t pid, const char *name, int flags, const char *ctx)
 	fd = open(path, flags | O_CLOEXEC);
 	if(fd < 0){
 		if(errno == ENOENT || errno == ESRCH)
-			return perr(Eprocdied, ctx);
-		return syserr(ctx);
+			return perr(Eprocdied, NULL);
+		return syserr(NULL);
 	}
 	return fd;
 }
@@ -66,8 +66,8 @@ ns_target_open(NsTarget *t, pid_t pid)
 	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if(t->pidfd < 0){
 		if(errno == ESRCH)
-			return perr(Eprocdied, ctx);
-		return syserr(ctx);
+			return perr(Eprocdied, NULL);
+		return syserr(NULL);
 	}
 	if((t->mntfd = openns(pid, "ns/mnt", O_RDONLY, ctx)) < 0 ||
 	   (t->userfd = openns(pid, "ns/user", O_RDONLY, ctx)) < 0 ||
@@ -80,7 +80,7 @@ ns_target_open(NsTarget *t, pid_t pid)
 	/* The pid might have been reused between pidfd_open and the opens. */
 	if(syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0){
 		ns_target_close(t);
-		return perr(Eprocdied, ctx);
+		return perr(Eprocdied, NULL);
 	}
 	return 0;
 }
@@ -146,7 +146,7 @@ ns_target_enter(NsTarget *t, int flags)
 			return permerr(ctx);
 	}
 	if(!ns_target_alive(t))
-		return perr(Eprocdied, ctx);
+		return perr(Eprocdied, NULL);
 	return 0;
 }
 

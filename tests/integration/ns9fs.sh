@@ -82,9 +82,11 @@ w=0; while [ $w -lt 8 ]; do "$NS9" rfork -n sleep 30$w & w=$((w + 1)); done
 w=0; while [ $w -lt 8 ]; do eval "S$w=\$(waitfor 'sleep 30$w\$')"; w=$((w + 1)); done
 wp=; w=0; while [ $w -lt 8 ]; do eval "writer \$S$w $((w * 1000))" >"$TD/v$w" & wp="$wp $!"; w=$((w + 1)); done; wait $wp
 is "$(cat "$TD"/v*)" "" "8 writers x 1000 commands to eight targets: none failed"
-n=0; w=0; while [ $w -lt 8 ]; do
-	eval "s=\$S$w"; n=$((n + $(awk -v d="$SCR/m/" 'index($5, d) == 1' /proc/$s/mountinfo | wc -l))); w=$((w + 1))
+n=0; w=0; per=; while [ $w -lt 8 ]; do
+	eval "s=\$S$w"; k=$(awk -v d="$SCR/m/" 'index($5, d) == 1' /proc/$s/mountinfo | wc -l)
+	n=$((n + k)); per="$per $s:$k"; w=$((w + 1))
 done
+echo "# per target:$per"
 is "$n" "8000" "each applied once, in its own target"
 is "$(nfd)" "$fd0" "the daemon holds no more file descriptors than before"
 is "$(pgrep -c -f "$NS9 fs")" "1" "the daemon is still there"
