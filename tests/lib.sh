@@ -36,6 +36,7 @@ setup() {
 	mount -t tmpfs -o mode=0755 ns9run /run || exit 1
 	UHOME=$SCR/home
 	mkdir -p "$UHOME/run" && chown -R "$TUID:$TUID" "$UHOME" && chmod 700 "$UHOME/run"
+
 	trap 'cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
 	# A copy the unprivileged uid can run wherever the tree lives.
 	mkdir "$SCR/bin" && cp "$NS9" "$SCR/bin/ns9" && chmod 755 "$SCR/bin/ns9"
@@ -80,6 +81,13 @@ waitfor() {
 	done
 }
 killall_waited() { [ -f "$TD/.pids" ] && kill $(cat "$TD/.pids") 2>/dev/null; rm -f "$TD/.pids"; }
+
+# A name for the unprivileged uid (fusermount3 wants one), in this name space only.
+username() {
+	getent passwd "$TUID" >/dev/null && return
+	cp /etc/passwd "$SCR/passwd" && echo "ns9test:x:$TUID:$TUID::$UHOME:/bin/sh" >>"$SCR/passwd" &&
+		mount --bind "$SCR/passwd" /etc/passwd
+}
 
 # A /dev/fuse every user may open, for this name space only (the host's
 # stays as it is: distributions ship 0666, this machine 0600).

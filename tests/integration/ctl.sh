@@ -42,6 +42,19 @@ sh -c 'exit 0' & gone=$!; wait $gone
 expect_fail "ctl: a process that is gone" "ns9: ctl $gone: process exited" "$NS9" ctl "$gone" bind "$SCR/a" "$SCR/b"
 is "$(cat /proc/$T/mountinfo)" "$before" "the target's mount table is unchanged by the bad input"
 
+# A target that exits during a batch: "process exited", and what applied stays.
+"$NS9" rfork -n sleep 1010 &
+X=$(waitfor "sleep 1010")
+mkdir -p "$SCR/x"
+i=0; while [ $i -lt 5000 ]; do echo "bind $SCR/a $SCR/x"; i=$((i + 1)); done >"$TD/batch"
+"$NS9" ctl "$X" <"$TD/batch" 2>"$TD/.t.err" & c=$!
+sleep 0.05; kill "$X"; wait $c; rc=$?
+if [ $rc -eq 0 ]; then
+	skip "the batch finished before the target was killed"
+else
+	is "$rc:$(head -1 "$TD/.t.err")" "1:ns9: ctl $X: process exited" "a target that exits mid-batch: process exited"
+fi
+
 # A chrooted target resolves names in its own root.
 "$NS9" rfork -n chroot "$SCR/jail" /usr/bin/sleep 1002 &
 J=$(waitfor "sleep 1002")

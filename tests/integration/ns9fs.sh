@@ -91,4 +91,20 @@ is "$n" "8000" "each applied once, in its own target"
 is "$(nfd)" "$fd0" "the daemon holds no more file descriptors than before"
 is "$(pgrep -c -f "$NS9 fs")" "1" "the daemon is still there"
 ok "unmount the control file system" umount $P
+
+# A user's own service, at $XDG_RUNTIME_DIR/ns9/proc (fusermount3 mounts it).
+if command -v fusermount3 >/dev/null && [ -u "$(command -v fusermount3)" ]; then
+	userfuse
+	username
+	asuser "$UNS9" fs
+	UP=$UHOME/run/ns9/proc
+	i=0; while [ $i -lt 50 ] && ! grep -q " $UP .* fuse.ns9 " /proc/self/mountinfo; do sleep 0.1; i=$((i + 1)); done
+	ok "a user's ns9 fs mounts \$XDG_RUNTIME_DIR/ns9/proc" grep -q " $UP .* fuse.ns9 " /proc/self/mountinfo
+	is "$(asuser "$CW" $UP/$U/ns "bind $SCR/a $SCR/m/0" | head -1)" "ok" "the user writes through its own service"
+	is "$(cat /proc/$U/root$SCR/m/0/f)" "A" "and it took effect"
+	is "$(asuser "$CW" $UP/$T/ns "unmount $SCR/b" | head -1)" "EACCES" "its service gives it no more than it has"
+	umount "$UP"
+else
+	skip "no setuid fusermount3"; skip "no setuid fusermount3"; skip "no setuid fusermount3"; skip "no setuid fusermount3"
+fi
 done_testing
