@@ -71,12 +71,14 @@ mounts() {
 		/proc/self/mountinfo | sort
 }
 
-# waitfor PATTERN: the pid of the newest process whose command line matches
-# (bounded wait); recorded so killall_waited can end them.
+# waitfor PATTERN: the pid of the newest process whose command line starts
+# with PATTERN (after an optional directory), bounded wait; recorded so
+# killall_waited can end them.  Anchored so that "ns9 rfork -n sleep 5" does
+# not match before it has made its name space and become "sleep 5".
 waitfor() {
 	i=0
 	while [ $i -lt 50 ]; do
-		p=$(pgrep -n -f "$1") && { echo "$p"; echo "$p" >>"$TD/.pids"; return; }
+		p=$(pgrep -n -f "^([^ ]*/)?$1") && { echo "$p"; echo "$p" >>"$TD/.pids"; return; }
 		sleep 0.1; i=$((i + 1))
 	done
 }

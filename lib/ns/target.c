@@ -10,6 +10,7 @@
  * credentials.  The child shares the caller's memory and thread pointer,
  * so its error record is the caller's.
  */
+#include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -27,7 +28,6 @@
 #include "kern.h"
 #include "ns9.h"
 
-enum { STACK = 512 * 1024 };
 
 static int
 openns(pid_t pid, const char *name, int flags, const char *ctx)
@@ -172,38 +172,27 @@ child(void *v)
 }
 
 /*
- * Helper stacks are kept per thread and reused: mapping and unmapping one
- * per call costs a TLB shootdown across every CPU running the daemon's
- * threads, which under several writers at once cost milliseconds a call.
- * A helper may start a helper (ns_as, then ns_ctl), so there is one stack
- * per depth; the child runs on its parent thread's TLS, so the depth
- * counter is shared by both and the parent is asleep while the child runs.
+ * The helper's stack is carved from the caller's own stack: the caller
+ * sleeps until the helper exits, so the region is free, and nothing is
+ * mapped or unmapped per call (an munmap per call cost a TLB shootdown
+ * across every CPU running the daemon's threads: milliseconds under
+ * several writers).  A helper may start a helper (ns_as, then ns_ctl), so
+ * the outer one gets room for the inner one's stack.
  */
-enum { MAXNEST = 4 };
-static __thread char *stacks[MAXNEST];
-static __thread volatile int depth;	/* volatile: the child reads it while we sleep in clone */
+enum { INNER = 256 * 1024, OUTER = 1024 * 1024 };
 
 /* Run c in a CLONE_VM|CLONE_VFORK child; the calling thread sleeps until it exits. */
-static int
-spawn(Call *c)
+static int __attribute__((noinline))
+spawn(Call *c, size_t size)
 {
 	char *stack;
 	pid_t pid;
 	int status;
 
 	c->r = -1;
-	if(depth >= MAXNEST)
-		return seterr(EINVAL, "helpers nested too deep");
-	if(stacks[depth] == NULL){
-		stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		if(stack == MAP_FAILED)
-			return syserr("helper stack");
-		stacks[depth] = stack;
-	}
-	stack = stacks[depth++];
+	stack = alloca(size);
 	/* The child borrows our memory and thread pointer, so its error record is ours. */
-	pid = clone(child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
-	depth--;
+	pid = clone(child, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
 	if(pid < 0)
 		return syserr("helper");
 	while(waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -222,7 +211,7 @@ ns_target_call(NsTarget *t, int flags, int (*fn)(NsTarget *, void *), void *arg)
 	c.fn = fn;
 	c.arg = arg;
 	c.flags = flags;
-	return spawn(&c);
+	return spawn(&c, INNER);
 }
 
 /* --- acting with another's credentials --- */
@@ -269,7 +258,7 @@ ns_as(const NsCred *cred, int (*fn)(void *), void *arg)
 	c.fn = ascall;
 	c.arg = &a;
 	c.flags = 0;
-	return spawn(&c);
+	return spawn(&c, OUTER);
 }
 
 /* --- commands applied in the target --- */
