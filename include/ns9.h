@@ -214,7 +214,9 @@ struct NsCred {
 /*
  * Run fn(arg) in a helper that has taken cred (groups, gid, uid; no
  * capabilities unless uid is 0), so the kernel judges what fn does as it
- * would judge the writer.  Safe to call from any thread of a daemon.
+ * would judge the writer; when cred's uid and gid are the caller's own, fn
+ * runs directly (cred's groups are then not consulted).  Safe to call from
+ * any thread of a daemon.
  */
 int ns_as(const NsCred *cred, int (*fn)(void *), void *arg);
 

@@ -330,6 +330,10 @@ credof(fuse_req_t req, NsCred *c)
 	ctx = fuse_req_ctx(req);
 	c->uid = ctx->uid;
 	c->gid = ctx->gid;
+	c->ngroups = 0;
+	/* The groups matter only when the helper takes the writer's credentials (ns_as). */
+	if(c->uid == geteuid() && c->gid == getegid())
+		return;
 	n = fuse_req_getgroups(req, nelem(c->groups), c->groups);
 	c->ngroups = n < 0 ? 0 : n > (int)nelem(c->groups) ? (int)nelem(c->groups) : n;
 }

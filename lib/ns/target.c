@@ -233,9 +233,6 @@ ascall(NsTarget *unused, void *v)
 {
 	AsCall *a = v;
 
-	/* A user's own server serves only that user: nothing to take. */
-	if(geteuid() != 0 && a->cred->uid == geteuid() && a->cred->gid == getegid())
-		return a->fn(a->arg);
 	if(syscall(SYS_setgroups, a->cred->ngroups, a->cred->groups) < 0 ||
 	   syscall(SYS_setresgid, a->cred->gid, a->cred->gid, a->cred->gid) < 0 ||
 	   syscall(SYS_setresuid, a->cred->uid, a->cred->uid, a->cred->uid) < 0){
@@ -251,6 +248,9 @@ ns_as(const NsCred *cred, int (*fn)(void *), void *arg)
 	AsCall a;
 	Call c;
 
+	/* The caller's own credentials: nothing to take, no helper needed. */
+	if(cred->uid == geteuid() && cred->gid == getegid())
+		return fn(arg);
 	a.cred = cred;
 	a.fn = fn;
 	a.arg = arg;
