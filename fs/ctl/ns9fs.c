@@ -474,20 +474,13 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
 {
-	struct stat st;
-	int r;
-
 	/* O_TRUNC from a shell's '>' arrives as a size change: accept it, keep nothing. */
 	if(to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
 		      FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME)){
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	r = fill(ino, &st);
-	if(r != 0)
-		fuse_reply_err(req, r);
-	else
-		fuse_reply_attr(req, &st, TIMEOUT);
+	fs_getattr(req, ino, fi);
 }
 
 static void
