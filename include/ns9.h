@@ -11,6 +11,7 @@
 #ifndef NS9_H
 #define NS9_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -209,6 +210,8 @@ struct NsCred {
 	gid_t gid;
 	int ngroups;
 	gid_t groups[64];
+	uint64_t capeff;	/* effective capabilities: the helper keeps no more */
+	int filtered;		/* under a seccomp filter (rfork -m or a sandbox) */
 };
 
 /*

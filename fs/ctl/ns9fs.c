@@ -320,22 +320,51 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_open(req, fi);
 }
 
-/* The reader's credentials, from the request. */
+/*
+ * The requester's credentials: uid and gid from the request; groups,
+ * effective capabilities and whether a seccomp filter binds it from its
+ * thread's status (the thread is blocked in this request, so they hold).
+ * A requester that cannot be read gets no capabilities and counts as
+ * filtered.
+ */
 static void
 credof(fuse_req_t req, NsCred *c)
 {
 	const struct fuse_ctx *ctx;
-	int n;
+	char path[64], line[1024], *p, *end;
+	FILE *f;
+	long g;
 
 	ctx = fuse_req_ctx(req);
+	memset(c, 0, sizeof *c);
 	c->uid = ctx->uid;
 	c->gid = ctx->gid;
-	c->ngroups = 0;
-	/* The groups matter only when the helper takes the writer's credentials (ns_as). */
-	if(c->uid == geteuid() && c->gid == getegid())
+	c->filtered = 1;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)ctx->pid);
+	f = fopen(path, "re");
+	if(f == NULL)
 		return;
-	n = fuse_req_getgroups(req, nelem(c->groups), c->groups);
-	c->ngroups = n < 0 ? 0 : n > (int)nelem(c->groups) ? (int)nelem(c->groups) : n;
+	while(fgets(line, sizeof line, f) != NULL){
+		if(strncmp(line, "Groups:", 7) == 0){
+			for(p = line + 7; c->ngroups < (int)nelem(c->groups); p = end){
+				g = strtol(p, &end, 10);
+				if(end == p)
+					break;
+				c->groups[c->ngroups++] = g;
+			}
+		}else if(strncmp(line, "CapEff:", 7) == 0)
+			c->capeff = strtoull(line + 7, NULL, 16);
+		else if(strncmp(line, "Seccomp:", 8) == 0)
+			c->filtered = atoi(line + 8) != 0;
+	}
+	fclose(f);
+}
+
+/* Whether c attaches something new: mount, or a bind of a # device. */
+static int
+attaches(const NsCmd *c)
+{
+	return c->verb == NS_MOUNT || (c->verb == NS_BIND && c->new[0] == '#');
 }
 
 typedef struct Text Text;
@@ -432,9 +461,14 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 			r = seterr(EINVAL, "empty command");
 		else if(r > 0){
 			credof(req, &cred);
-			w.pid = h->pid;
-			w.cmd = &c;
-			r = ns_as(&cred, writecmd, &w);
+			/* A writer under rfork -m (or any filter) may not ask the server to mount for it. */
+			if(cred.filtered && attaches(&c))
+				r = perr(Enoattach, NULL);
+			else{
+				w.pid = h->pid;
+				w.cmd = &c;
+				r = ns_as(&cred, writecmd, &w);
+			}
 			ns_freecmd(&c);
 		}
 	}

@@ -13,6 +13,7 @@
 #include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,6 +217,34 @@ ns_target_call(NsTarget *t, int flags, int (*fn)(NsTarget *, void *), void *arg)
 
 /* --- acting with another's credentials --- */
 
+static uint64_t
+mycaps(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	if(syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (uint64_t)d[1].effective << 32 | d[0].effective;
+}
+
+/* Keep no capability the writer lacks (a root writer may have dropped some). */
+static int
+limitcaps(uint64_t keep)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	if(syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[0].effective &= (uint32_t)keep;
+	d[0].permitted &= (uint32_t)keep;
+	d[1].effective &= (uint32_t)(keep >> 32);
+	d[1].permitted &= (uint32_t)(keep >> 32);
+	d[0].inheritable = d[1].inheritable = 0;
+	return syscall(SYS_capset, &h, d);
+}
+
 typedef struct AsCall AsCall;
 struct AsCall {
 	const NsCred *cred;
@@ -235,7 +264,8 @@ ascall(NsTarget *unused, void *v)
 
 	if(syscall(SYS_setgroups, a->cred->ngroups, a->cred->groups) < 0 ||
 	   syscall(SYS_setresgid, a->cred->gid, a->cred->gid, a->cred->gid) < 0 ||
-	   syscall(SYS_setresuid, a->cred->uid, a->cred->uid, a->cred->uid) < 0){
+	   syscall(SYS_setresuid, a->cred->uid, a->cred->uid, a->cred->uid) < 0 ||
+	   limitcaps(a->cred->capeff) < 0){
 		errno = EACCES;
 		return syserr("taking the writer's credentials");
 	}
@@ -249,7 +279,7 @@ ns_as(const NsCred *cred, int (*fn)(void *), void *arg)
 	Call c;
 
 	/* The caller's own credentials: nothing to take, no helper needed. */
-	if(cred->uid == geteuid() && cred->gid == getegid())
+	if(cred->uid == geteuid() && cred->gid == getegid() && cred->capeff == mycaps())
 		return fn(arg);
 	a.cred = cred;
 	a.fn = fn;

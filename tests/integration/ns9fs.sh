@@ -62,6 +62,20 @@ is "$(asuser "$CW" $P/$O/ns "bind $SCR/a $SCR/c" | head -1)" "EACCES" "nor to an
 is "$(grep -c "^bind.*$SCR" /proc/$T/mountinfo /proc/$O/mountinfo 2>/dev/null | sed 's/.*://' | tr '\n' ' ')" "0 0 " \
 	"the refused writes changed nothing"
 
+# No more than the writer has: root without CAP_SYS_ADMIN, and a writer
+# under rfork -m, get nothing from the root server they could not do.
+is "$(setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin "$CW" $P/$T/ns "bind $SCR/a $SCR/c" | head -1)" "EACCES" \
+	"root without CAP_SYS_ADMIN: permission denied"
+out=$("$NS9" rfork -n -m sh -c '
+	"$1" "$2/$$/ns" "bind $3/a $3/c" | head -1
+	"$1" "$2/$$/ns" "bind #T $3/c" | head -2
+	"$1" "$2/$$/ns" "mount fs!tmpfs!x $3/c" | head -2' sh "$CW" "$P" "$SCR")
+is "$out" "ok
+EPERM
+mount/attach disallowed
+EPERM
+mount/attach disallowed" "rfork -m: through the server a bind works, a mount or a device is refused"
+
 # Many writers at once: 8 x 1000 commands, to one target and to eight.
 nfd() { ls /proc/$D/fd | wc -l; }
 fd0=$(nfd)
