@@ -212,12 +212,14 @@ struct NsCred {
 	gid_t groups[64];
 	uint64_t capeff;	/* effective capabilities: the helper keeps no more */
 	int filtered;		/* under a seccomp filter (rfork -m or a sandbox) */
+	int userfd;		/* its user namespace if not the caller's, else -1 */
+	uint64_t userns;	/* that namespace's inode, to compare credentials */
 };
 
 /*
- * Run fn(arg) in a helper that has taken cred (groups, gid, uid; no
- * capabilities unless uid is 0), so the kernel judges what fn does as it
- * would judge the writer; when cred's uid and gid are the caller's own, fn
+ * Run fn(arg) in a helper that has taken cred (groups, gid, uid, the
+ * writer's user namespace, no capability the writer lacks), so the kernel
+ * judges what fn does as it would judge the writer; when cred's uid and gid are the caller's own, fn
  * runs directly (cred's groups are then not consulted).  Safe to call from
  * any thread of a daemon.
  */

@@ -18,6 +18,7 @@
 #define FUSE_USE_VERSION 314
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -40,6 +41,9 @@ enum {
 
 #define INO(pid, kind) (((fuse_ino_t)(pid) << 2 | (kind)) + 16)
 
+static void credof(fuse_req_t req, NsCred *c);
+static void credfree(NsCred *c);
+
 typedef struct Handle Handle;
 struct Handle {
 	pthread_mutex_t lk;
@@ -47,6 +51,7 @@ struct Handle {
 	char *text;	/* what reads return; regenerated at offset 0 */
 	size_t len;
 	char *err;	/* text of the last failed write, returned by the next read at 0 */
+	NsCred opener;	/* who opened it: reads and writes must come from the same */
 };
 
 static int
@@ -314,6 +319,9 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h = emalloc(sizeof *h);
 	pthread_mutex_init(&h->lk, NULL);
 	h->pid = pid;
+	/* Rights are the opener's (an fd passed to a setuid program gains nothing). */
+	credof(req, &h->opener);
+	credfree(&h->opener);
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
 	fi->nonseekable = 0;
@@ -327,11 +335,37 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
  * A requester that cannot be read gets no capabilities and counts as
  * filtered.
  */
+static uint64_t
+myuserns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/user", &st) == 0 ? st.st_ino : 0;
+}
+
+static void
+credfree(NsCred *c)
+{
+	if(c->userfd >= 0)
+		close(c->userfd);
+	c->userfd = -1;
+}
+
+/* Whether a and b are the same requester (for open against read and write). */
+static int
+samecred(const NsCred *a, const NsCred *b)
+{
+	return a->uid == b->uid && a->gid == b->gid && a->capeff == b->capeff && a->filtered == b->filtered &&
+	       a->userns == b->userns && a->ngroups == b->ngroups &&
+	       memcmp(a->groups, b->groups, a->ngroups * sizeof(gid_t)) == 0;
+}
+
 static void
 credof(fuse_req_t req, NsCred *c)
 {
 	const struct fuse_ctx *ctx;
 	char path[64], line[1024], *p, *end;
+	struct stat st;
 	FILE *f;
 	long g;
 
@@ -340,6 +374,19 @@ credof(fuse_req_t req, NsCred *c)
 	c->uid = ctx->uid;
 	c->gid = ctx->gid;
 	c->filtered = 1;
+	c->userfd = -1;
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)ctx->pid);
+	c->userfd = open(path, O_RDONLY | O_CLOEXEC);
+	if(c->userfd < 0 || fstat(c->userfd, &st) < 0){
+		/* Unknown: no groups, no capabilities, a namespace of its own. */
+		c->userns = ~0ULL;
+		return;
+	}
+	c->userns = st.st_ino;
+	if(st.st_ino == myuserns()){
+		close(c->userfd);
+		c->userfd = -1;
+	}
 	snprintf(path, sizeof path, "/proc/%d/status", (int)ctx->pid);
 	f = fopen(path, "re");
 	if(f == NULL)
@@ -403,11 +450,15 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 			credof(req, &cred);
 			t.pid = h->pid;
 			t.text = NULL;
-			if(ns_as(&cred, readtext, &t) < 0){
+			if(!samecred(&cred, &h->opener) || ns_as(&cred, readtext, &t) < 0){
+				if(!samecred(&cred, &h->opener))
+					perr(Eperm, NULL);
+				credfree(&cred);
 				pthread_mutex_unlock(&h->lk);
 				fuse_reply_err(req, errcode() ? errcode() : EIO);
 				return;
 			}
+			credfree(&cred);
 			h->text = t.text;
 		}
 		h->len = strlen(h->text);
@@ -445,6 +496,15 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 	char *line;
 	int r, code;
 
+	/* FUSE splits a write past max_write into several requests: refuse what could be split. */
+	if(size > 65536){
+		pthread_mutex_lock(&h->lk);
+		free(h->err);
+		h->err = esmprint("a command of %zu bytes is too long\n", size);
+		pthread_mutex_unlock(&h->lk);
+		fuse_reply_err(req, E2BIG);
+		return;
+	}
 	line = emalloc(size + 1);
 	memcpy(line, buf, size);
 	line[size] = 0;
@@ -461,14 +521,17 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 			r = seterr(EINVAL, "empty command");
 		else if(r > 0){
 			credof(req, &cred);
+			if(!samecred(&cred, &h->opener))
+				r = perr(Eperm, NULL);
 			/* A writer under rfork -m (or any filter) may not ask the server to mount for it. */
-			if(cred.filtered && attaches(&c))
+			else if(cred.filtered && attaches(&c))
 				r = perr(Enoattach, NULL);
 			else{
 				w.pid = h->pid;
 				w.cmd = &c;
 				r = ns_as(&cred, writecmd, &w);
 			}
+			credfree(&cred);
 			ns_freecmd(&c);
 		}
 	}

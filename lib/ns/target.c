@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -79,7 +80,7 @@ ns_target_open(NsTarget *t, pid_t pid)
 	}
 	t->sameuser = samens(t->userfd, "/proc/self/ns/user");
 	/* The pid might have been reused between pidfd_open and the opens. */
-	if(syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0){
+	if(syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0 && errno == ESRCH){
 		ns_target_close(t);
 		return perr(Eprocdied, NULL);
 	}
@@ -262,13 +263,27 @@ ascall(NsTarget *unused, void *v)
 {
 	AsCall *a = v;
 
-	if(syscall(SYS_setgroups, a->cred->ngroups, a->cred->groups) < 0 ||
-	   syscall(SYS_setresgid, a->cred->gid, a->cred->gid, a->cred->gid) < 0 ||
-	   syscall(SYS_setresuid, a->cred->uid, a->cred->uid, a->cred->uid) < 0 ||
+	/*
+	 * Effective and file-system ids become the writer's; the real and saved
+	 * ids stay the server's, so the writer cannot signal (stop, kill) this
+	 * helper, which shares the server's memory.  Leaving euid 0 clears the
+	 * effective capabilities; the writer's user namespace (a sandbox, an
+	 * ns9 rfork shell) is joined so that an owner's rule grants no more
+	 * than the writer has there, and then no capability it lacks is kept.
+	 */
+	if(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+	   syscall(SYS_setgroups, a->cred->ngroups, a->cred->groups) < 0 ||
+	   syscall(SYS_setresgid, -1, a->cred->gid, -1) < 0 ||
+	   syscall(SYS_setfsgid, a->cred->gid) < 0 ||
+	   syscall(SYS_setresuid, -1, a->cred->uid, -1) < 0 ||
+	   syscall(SYS_setfsuid, a->cred->uid) < 0 ||
+	   (a->cred->userfd >= 0 && setns(a->cred->userfd, CLONE_NEWUSER) < 0) ||
 	   limitcaps(a->cred->capeff) < 0){
 		errno = EACCES;
 		return syserr("taking the writer's credentials");
 	}
+	/* Nothing of the server's open files is the writer's business. */
+	syscall(SYS_close_range, 3, ~0U, 0);
 	return a->fn(a->arg);
 }
 
@@ -279,7 +294,7 @@ ns_as(const NsCred *cred, int (*fn)(void *), void *arg)
 	Call c;
 
 	/* The caller's own credentials: nothing to take, no helper needed. */
-	if(cred->uid == geteuid() && cred->gid == getegid() && cred->capeff == mycaps())
+	if(cred->uid == geteuid() && cred->gid == getegid() && cred->capeff == mycaps() && cred->userfd < 0)
 		return fn(arg);
 	a.cred = cred;
 	a.fn = fn;

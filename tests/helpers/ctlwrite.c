@@ -3,10 +3,12 @@
  * same open file; prints "ok" or the errno name, then what the read gave.
  *	ctlwrite FILE TEXT	(TEXT is written as given, no newline added)
  *	ctlwrite -z FILE	a write holding a NUL byte
+ *	ctlwrite -u UID FILE TEXT	open, then become UID, then write
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,8 +19,14 @@ main(int argc, char **argv)
 	const char *file, *text;
 	size_t len;
 	ssize_t n;
-	int fd;
+	int fd, uid;
 
+	uid = -1;
+	if(argc == 5 && strcmp(argv[1], "-u") == 0){
+		uid = atoi(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if(argc == 3 && strcmp(argv[1], "-z") == 0){
 		file = argv[2];
 		text = "bind /a\0/b";
@@ -34,6 +42,10 @@ main(int argc, char **argv)
 	fd = open(file, O_RDWR);
 	if(fd < 0){
 		printf("open: %s\n", strerrorname_np(errno));
+		return 1;
+	}
+	if(uid >= 0 && setresuid(uid, uid, uid) < 0){
+		printf("setresuid: %s\n", strerrorname_np(errno));
 		return 1;
 	}
 	if(write(fd, text, len) < 0)

@@ -76,6 +76,17 @@ mount/attach disallowed
 EPERM
 mount/attach disallowed" "rfork -m: through the server a bind works, a mount or a device is refused"
 
+# A sandbox in the user's own user namespace, with no capabilities there,
+# gets nothing through the server (the owner's rule would give it all).
+out=$(asuser "$UNS9" rfork -n setpriv --inh-caps=-all --ambient-caps=-all sh -c \
+	'grep CapEff /proc/self/status; "$1" "$2/$$/ns" "bind $3/a $3/c" | head -1' sh "$CW" "$P" "$SCR")
+is "$out" "CapEff:	0000000000000000
+EACCES" "a capability-less writer in its own user namespace: permission denied"
+# Rights are the opener's: an open file handed to another gains nothing.
+is "$("$CW" -u "$TUID" $P/$T/ns "bind $SCR/a $SCR/c" | head -1)" "EACCES" "opened by root, written by a user: refused"
+is "$(asuser "$CW" $P/$U/ns "bind $SCR/a $SCR/c" | head -1)" "ok" "the same user's own write still works"
+is "$("$CW" $P/$T/ns "$(head -c 70000 /dev/zero | tr '\0' a)" | head -1)" "E2BIG" "a command too long to be one FUSE write"
+
 # Many writers at once: 8 x 1000 commands, to one target and to eight.
 nfd() { ls /proc/$D/fd | wc -l; }
 fd0=$(nfd)
