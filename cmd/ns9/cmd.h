@@ -26,6 +26,8 @@ int cmdfs(int argc, char **argv);
 
 /* Print "ns9: <error text>" on stderr; returns 1. */
 int fail(void);
+/* Parse a pid argument; -1 after printing "ns9: CMD: bad pid 'S'". */
+int pidarg(const char *s, pid_t *pid);
 /* Print the usage line of the running subcommand; returns 2. */
 int usage(void);
 

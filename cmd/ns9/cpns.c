@@ -10,21 +10,6 @@
 
 #include "cmd.h"
 
-static int
-pidarg(const char *s, pid_t *pid)
-{
-	char *end;
-	long v;
-
-	v = strtol(s, &end, 10);
-	if(*end != 0 || v <= 0 || v > 0x7fffffff){
-		fprintf(stderr, "ns9: cpns: bad pid '%s'\n", s);
-		return -1;
-	}
-	*pid = v;
-	return 0;
-}
-
 int
 cmdcpns(int argc, char **argv)
 {

@@ -16,18 +16,14 @@ int
 cmdcross(int argc, char **argv)
 {
 	NsTarget t;
-	char *end;
-	long pid;
+	pid_t pid;
 
 	if(argc < 3)
 		return usage();
-	pid = strtol(argv[1], &end, 10);
-	if(*end != 0 || pid <= 0 || pid > 0x7fffffff){
-		fprintf(stderr, "ns9: cross: bad pid '%s'\n", argv[1]);
+	if(pidarg(argv[1], &pid) < 0)
 		return 2;
-	}
-	if(ns_target_open(&t, (pid_t)pid) < 0 || ns_target_enter(&t, 0) < 0){
-		adderr("cross %ld", pid);
+	if(ns_target_open(&t, pid) < 0 || ns_target_enter(&t, 0) < 0){
+		adderr("cross %d", (int)pid);
 		return fail();
 	}
 	ns_target_close(&t);

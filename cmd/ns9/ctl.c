@@ -36,11 +36,11 @@ int
 cmdctl(int argc, char **argv)
 {
 	NsCmd *cmds;
-	char *line, *end, *s;
+	char *line, *s;
 	size_t lcap;
 	ssize_t len;
 	int i, n, cap, applied, dry, r, lineno;
-	long pid;
+	pid_t pid;
 
 	dry = 0;
 	i = 1;
@@ -50,11 +50,8 @@ cmdctl(int argc, char **argv)
 	}
 	if(i >= argc)
 		return usage();
-	pid = strtol(argv[i], &end, 10);
-	if(*end != 0 || pid <= 0 || pid > 0x7fffffff){
-		fprintf(stderr, "ns9: ctl: bad pid '%s'\n", argv[i]);
+	if(pidarg(argv[i], &pid) < 0)
 		return 2;
-	}
 	i++;
 	cmds = NULL;
 	n = cap = 0;
@@ -96,11 +93,11 @@ cmdctl(int argc, char **argv)
 		}
 		r = 0;
 	}else{
-		r = ns_ctl((pid_t)pid, cmds, n, &applied);
+		r = ns_ctl(pid, cmds, n, &applied);
 		if(r < 0){
-			fprintf(stderr, "ns9: ctl %ld: %s\n", pid, errtext());
+			fprintf(stderr, "ns9: ctl %d: %s\n", (int)pid, errtext());
 			if(n > 1)
-				fprintf(stderr, "ns9: ctl %ld: command %d of %d failed; %d applied\n", pid,
+				fprintf(stderr, "ns9: ctl %d: command %d of %d failed; %d applied\n", (int)pid,
 					applied + 1, n, applied);
 		}
 	}

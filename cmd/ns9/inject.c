@@ -10,17 +10,13 @@
 int
 cmdinject(int argc, char **argv)
 {
-	char *end;
-	long pid;
+	pid_t pid;
 
 	if(argc != 4)
 		return usage();
-	pid = strtol(argv[1], &end, 10);
-	if(*end != 0 || pid <= 0 || pid > 0x7fffffff){
-		fprintf(stderr, "ns9: inject: bad pid '%s'\n", argv[1]);
+	if(pidarg(argv[1], &pid) < 0)
 		return 2;
-	}
-	if(ns_inject((pid_t)pid, argv[2], argv[3]) < 0)
+	if(ns_inject(pid, argv[2], argv[3]) < 0)
 		return fail();
 	return 0;
 }

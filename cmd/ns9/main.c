@@ -3,6 +3,7 @@
  * each in its own file and parsing its own flags (plan9port 9p.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -27,6 +28,21 @@ fail(void)
 {
 	fprintf(stderr, "ns9: %s\n", errtext());
 	return 1;
+}
+
+int
+pidarg(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	v = strtol(s, &end, 10);
+	if(end == s || *end != 0 || v <= 0 || v > 0x7fffffff){
+		fprintf(stderr, "ns9: %s: bad pid '%s'\n", argv0, s);
+		return -1;
+	}
+	*pid = v;
+	return 0;
 }
 
 int

@@ -13,8 +13,7 @@ cmdns(int argc, char **argv)
 {
 	int i, flags;
 	pid_t pid;
-	char *text, *end;
-	long v;
+	char *text;
 
 	flags = 0;
 	pid = 0;
@@ -29,14 +28,8 @@ cmdns(int argc, char **argv)
 	}
 	if(argc - i > 1)
 		return usage();
-	if(argc - i == 1){
-		v = strtol(argv[i], &end, 10);
-		if(*end != 0 || v <= 0 || v > 0x7fffffff){
-			fprintf(stderr, "ns9: ns: bad pid '%s'\n", argv[i]);
-			return 2;
-		}
-		pid = v;
-	}
+	if(argc - i == 1 && pidarg(argv[i], &pid) < 0)
+		return 2;
 	text = ns_text(pid, flags);
 	if(text == NULL)
 		return fail();

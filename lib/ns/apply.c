@@ -22,6 +22,7 @@
 
 #include "kern.h"
 #include "ns9.h"
+#include "impl.h"
 
 enum { CTXMAX = 300 };
 
@@ -64,14 +65,6 @@ isnsroot(int fd)
 	       a.stx_dev_major == b.stx_dev_major && a.stx_dev_minor == b.stx_dev_minor;
 }
 
-static int
-mounterr(const char *ctx)
-{
-	if(errno == EPERM)
-		errno = EACCES;
-	return syserr("%s", ctx);
-}
-
 /*
  * A detached, private, recursive clone of what name resolves to (or a
  * fresh file system for a # device that makes one).  Returns the tree fd.
@@ -79,7 +72,6 @@ mounterr(const char *ctx)
 static int
 opentree(const char *name, const char *ctx)
 {
-	struct mount_attr attr;
 	char *path;
 	int fd;
 
@@ -87,25 +79,13 @@ opentree(const char *name, const char *ctx)
 		return seterr(ENOENT, "%s: empty file name", ctx);
 	if(ns_devresolve(name, &path, &fd) < 0)
 		return adderr("%s", ctx);
-	if(fd < 0){
-		fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if(fd < 0){
-			if(errno == ENOENT || errno == ENOTDIR)
-				syserrpath(path, "%s", ctx);
-			else
-				mounterr(ctx);
-			free(path);
-			return -1;
-		}
+	if(fd < 0)
+		fd = ns_clonetree(path, 0, ctx);
+	else if(ns_private(fd, 0, ctx) < 0){
+		close(fd);
+		fd = -1;
 	}
 	free(path);
-	memset(&attr, 0, sizeof attr);
-	attr.propagation = MS_PRIVATE;
-	if(mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0){
-		mounterr(ctx);
-		close(fd);
-		return -1;
-	}
 	return fd;
 }
 
@@ -180,13 +160,13 @@ attach(int tree, const char *old, const char *ctx)
 			goto out;
 		}
 		if(errno != EINVAL){
-			mounterr(ctx);
+			ns_permerr(ctx);
 			goto out;
 		}
 		/* Locked mount or no MOVE_MOUNT_BENEATH: stack on top. */
 	}
 	if(move_mount(tree, "", ofd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		mounterr(ctx);
+		ns_permerr(ctx);
 	else
 		r = 0;
 out:
@@ -245,11 +225,11 @@ fsmountlinux(const char *srv, const char *spec, const char *ctx)
 		if(errno == ENODEV)
 			seterr(ENODEV, "%s: unknown file system type '%s'", ctx, type);
 		else
-			mounterr(ctx);
+			ns_permerr(ctx);
 		goto out;
 	}
 	if(fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0){
-		mounterr(ctx);
+		ns_permerr(ctx);
 		goto out;
 	}
 	if(spec != NULL){
@@ -281,12 +261,12 @@ fsmountlinux(const char *srv, const char *spec, const char *ctx)
 		free(opt);
 	}
 	if(fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0){
-		mounterr(ctx);
+		ns_permerr(ctx);
 		goto out;
 	}
 	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
 	if(mnt < 0)
-		mounterr(ctx);
+		ns_permerr(ctx);
 out:
 	if(fs >= 0)
 		close(fs);
@@ -386,7 +366,7 @@ ns_unmount(const char *new, const char *old)
 		if(errno == EINVAL)
 			perr(Elocked, "%s", ctx);
 		else
-			mounterr(ctx);
+			ns_permerr(ctx);
 		goto out;
 	}
 	r = 0;

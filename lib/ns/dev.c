@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ns9.h"
+#include "impl.h"
 
 /* Make dir (mode) unless it exists; the last one must be ours and private. */
 static int
@@ -73,29 +74,6 @@ ns_srvdir(void)
 	return path;
 }
 
-/* A fresh tmpfs as a detached mount. */
-static int
-freshtmpfs(const char *name)
-{
-	int fs, mnt;
-
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if(fs < 0)
-		return syserr("%s", name);
-	if(fsconfig(fs, FSCONFIG_SET_STRING, "source", "#T", 0) < 0 ||
-	   fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-	   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0){
-		syserr("%s", name);
-		close(fs);
-		return -1;
-	}
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
-	if(mnt < 0)
-		syserr("%s", name);
-	close(fs);
-	return mnt;
-}
-
 int
 ns_devresolve(const char *name, char **pathp, int *treefd)
 {
@@ -137,6 +115,6 @@ ns_devresolve(const char *name, char **pathp, int *treefd)
 		errno = ENOENT;
 		return syserrpath(name, NULL);
 	}
-	*treefd = freshtmpfs(name);
+	*treefd = ns_freshtmpfs("#T", "0755", name);
 	return *treefd < 0 ? -1 : 0;
 }

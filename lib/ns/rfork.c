@@ -32,16 +32,12 @@
 
 #include "kern.h"
 #include "ns9.h"
+#include "impl.h"
 
 static int
 capeffective(int cap)
 {
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-
-	if(syscall(SYS_capget, &h, d) < 0)
-		return 0;
-	return (d[cap / 32].effective >> (cap % 32)) & 1;
+	return (ns_capeff() >> cap) & 1;
 }
 
 /* Put cap in the inheritable and ambient sets so it survives execve. */
@@ -113,7 +109,7 @@ newmntns(void)
  * under /tmp still works), then a fresh tmpfs is attached over /tmp,
  * filled, and made the root with pivot_root(".", ".").
  */
-enum { RO = 1, TMP = 2, SYMLINK = 4, OPTIONAL = 8 };
+enum { RO = 1, TMP = 2, OPTIONAL = 4 };
 static const struct {
 	const char *path;
 	int how;
@@ -142,18 +138,12 @@ struct Piece {
 static int
 clonepath(const char *src, int ro, Piece *p)
 {
-	struct mount_attr attr;
 	struct stat st;
 
-	memset(&attr, 0, sizeof attr);
-	attr.propagation = MS_PRIVATE;
-	if(ro)
-		attr.attr_set = MOUNT_ATTR_RDONLY;
-	p->fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	p->fd = ns_clonetree(src, ro, "rfork -N");
 	if(p->fd < 0)
-		return syserrpath(src, "rfork -N");
-	if(mount_setattr(p->fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 ||
-	   fstat(p->fd, &st) < 0)
+		return -1;
+	if(fstat(p->fd, &st) < 0)
 		return syserrpath(src, "rfork -N");
 	p->dir = S_ISDIR(st.st_mode);
 	return 0;
@@ -185,7 +175,7 @@ cleanroot(void)
 	const char *srv, *h;
 	struct stat st;
 	size_t i, n;
-	int fs, root, r, havehome;
+	int root, r, havehome;
 	ssize_t len;
 
 	memset(pc, 0, sizeof pc);
@@ -256,20 +246,9 @@ cleanroot(void)
 	}
 
 	/* The fresh root. */
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if(fs < 0){
-		syserr("rfork -N: tmpfs");
+	root = ns_freshtmpfs("ns9root", "0755", "rfork -N: tmpfs");
+	if(root < 0)
 		goto out;
-	}
-	if(fsconfig(fs, FSCONFIG_SET_STRING, "source", "ns9root", 0) < 0 ||
-	   fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-	   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	   (root = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0){
-		syserr("rfork -N: tmpfs");
-		close(fs);
-		goto out;
-	}
-	close(fs);
 	if(move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0 || chdir("/tmp") < 0){
 		syserr("rfork -N: attach the new root on /tmp");
 		goto out;

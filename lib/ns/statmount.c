@@ -60,9 +60,9 @@ ns_readtable_statmount(pid_t pid, NsTable *t)
 	int fd;
 
 	memset(t, 0, sizeof *t);
-	fd = ns_procopen(pid, "ns/mnt");
+	fd = ns_procopen(pid, "ns/mnt", O_RDONLY);
 	if(fd < 0)
-		return -1;
+		return adderr("ns %d", (int)pid);
 	if(ioctl(fd, NS_GET_MNTNS_ID, &nsid) < 0){
 		close(fd);
 		return syserr("ns %d: NS_GET_MNTNS_ID", (int)pid);

@@ -85,25 +85,6 @@ parseline(char *line, NsMount *m)
 }
 
 int
-ns_procopen(pid_t pid, const char *name)
-{
-	char path[64];
-	int fd;
-
-	if(pid == 0)
-		snprintf(path, sizeof path, "/proc/self/%s", name);
-	else
-		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if(fd < 0){
-		if(errno == ENOENT || errno == ESRCH)
-			return perr(Eprocdied, "ns %d", (int)pid);
-		return syserr("ns %d", (int)pid);
-	}
-	return fd;
-}
-
-int
 ns_readtable(pid_t pid, NsTable *t)
 {
 	char *buf, *line, *nl;
@@ -116,9 +97,9 @@ ns_readtable(pid_t pid, NsTable *t)
 	if(how != NULL && strcmp(how, "statmount") == 0)
 		return ns_readtable_statmount(pid, t);
 	memset(t, 0, sizeof *t);
-	fd = ns_procopen(pid, "mountinfo");
+	fd = ns_procopen(pid, "mountinfo", O_RDONLY);
 	if(fd < 0)
-		return -1;
+		return adderr("ns %d", (int)pid);
 	cap = 1 << 16;
 	buf = emalloc(cap);
 	len = 0;

@@ -29,23 +29,8 @@
 
 #include "kern.h"
 #include "ns9.h"
+#include "impl.h"
 
-
-static int
-openns(pid_t pid, const char *name, int flags, const char *ctx)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-	fd = open(path, flags | O_CLOEXEC);
-	if(fd < 0){
-		if(errno == ENOENT || errno == ESRCH)
-			return perr(Eprocdied, NULL);
-		return syserr(NULL);
-	}
-	return fd;
-}
 
 static int
 samens(int fd, const char *self)
@@ -58,8 +43,7 @@ samens(int fd, const char *self)
 int
 ns_target_open(NsTarget *t, pid_t pid)
 {
-	const char *ctx = NULL;	/* callers name the target */
-
+	/* Errors carry no context: callers name the target. */
 	memset(t, 0, sizeof *t);
 	t->pidfd = t->userfd = t->mntfd = t->rootfd = t->cwdfd = -1;
 	t->pid = pid;
@@ -71,10 +55,10 @@ ns_target_open(NsTarget *t, pid_t pid)
 			return perr(Eprocdied, NULL);
 		return syserr(NULL);
 	}
-	if((t->mntfd = openns(pid, "ns/mnt", O_RDONLY, ctx)) < 0 ||
-	   (t->userfd = openns(pid, "ns/user", O_RDONLY, ctx)) < 0 ||
-	   (t->rootfd = openns(pid, "root", O_PATH | O_DIRECTORY, ctx)) < 0 ||
-	   (t->cwdfd = openns(pid, "cwd", O_PATH | O_DIRECTORY, ctx)) < 0){
+	if((t->mntfd = ns_procopen(pid, "ns/mnt", O_RDONLY)) < 0 ||
+	   (t->userfd = ns_procopen(pid, "ns/user", O_RDONLY)) < 0 ||
+	   (t->rootfd = ns_procopen(pid, "root", O_PATH | O_DIRECTORY)) < 0 ||
+	   (t->cwdfd = ns_procopen(pid, "cwd", O_PATH | O_DIRECTORY)) < 0){
 		ns_target_close(t);
 		return -1;
 	}
@@ -109,14 +93,6 @@ ns_target_alive(NsTarget *t)
 	return syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) == 0 || errno != ESRCH;
 }
 
-static int
-permerr(const char *ctx)
-{
-	if(errno == EPERM)
-		errno = EACCES;
-	return ctx != NULL ? syserr("%s", ctx) : syserr(NULL);
-}
-
 /*
  * Join the target's namespaces, root and cwd, in the calling process (which
  * must be single-threaded).  The mount namespace is tried first without the
@@ -127,25 +103,24 @@ permerr(const char *ctx)
 int
 ns_target_enter(NsTarget *t, int flags)
 {
-	const char *ctx = NULL;
 	/* t->sameuser records a join, for a second call in the same helper. */
 	if(!t->sameuser && (flags & NS_ENTER_USER)){
 		if(setns(t->userfd, CLONE_NEWUSER) < 0)
-			return permerr(ctx);
+			return ns_permerr(NULL);
 		t->sameuser = 1;
 	}
 	if(!(flags & NS_ENTER_NOMNT)){
 		if(setns(t->mntfd, CLONE_NEWNS) < 0){
 			if(errno != EPERM || t->sameuser || (flags & NS_ENTER_USER))
-				return permerr(ctx);
+				return ns_permerr(NULL);
 			if(setns(t->userfd, CLONE_NEWUSER) < 0)
-				return permerr(ctx);
+				return ns_permerr(NULL);
 			t->sameuser = 1;
 			if(setns(t->mntfd, CLONE_NEWNS) < 0)
-				return permerr(ctx);
+				return ns_permerr(NULL);
 		}
 		if(fchdir(t->rootfd) < 0 || chroot(".") < 0 || fchdir(t->cwdfd) < 0)
-			return permerr(ctx);
+			return ns_permerr(NULL);
 	}
 	if(!ns_target_alive(t))
 		return perr(Eprocdied, NULL);
@@ -218,17 +193,6 @@ ns_target_call(NsTarget *t, int flags, int (*fn)(NsTarget *, void *), void *arg)
 
 /* --- acting with another's credentials --- */
 
-static uint64_t
-mycaps(void)
-{
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-
-	if(syscall(SYS_capget, &h, d) < 0)
-		return 0;
-	return (uint64_t)d[1].effective << 32 | d[0].effective;
-}
-
 /* Keep no capability the writer lacks (a root writer may have dropped some). */
 static int
 limitcaps(uint64_t keep)
@@ -294,7 +258,7 @@ ns_as(const NsCred *cred, int (*fn)(void *), void *arg)
 	Call c;
 
 	/* The caller's own credentials: nothing to take, no helper needed. */
-	if(cred->uid == geteuid() && cred->gid == getegid() && cred->capeff == mycaps() && cred->userfd < 0)
+	if(cred->uid == geteuid() && cred->gid == getegid() && cred->capeff == ns_capeff() && cred->userfd < 0)
 		return fn(arg);
 	a.cred = cred;
 	a.fn = fn;
@@ -379,31 +343,10 @@ attachdst(NsTarget *t, Inject *in, const char *ctx)
 	}
 	if(move_mount(in->tree, "", dfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0){
 		close(dfd);
-		return permerr(ctx);
+		return ns_permerr(ctx);
 	}
 	close(dfd);
 	return 0;
-}
-
-static int
-cloneprivate(const char *src, const char *ctx)
-{
-	struct mount_attr attr;
-	int fd;
-
-	fd = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	if(fd < 0){
-		if(errno == ENOENT || errno == ENOTDIR)
-			return syserrpath(src, "%s", ctx);
-		return permerr(ctx);
-	}
-	memset(&attr, 0, sizeof attr);
-	attr.propagation = MS_PRIVATE;
-	if(mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0){
-		close(fd);
-		return permerr(ctx);
-	}
-	return fd;
 }
 
 /*
@@ -420,8 +363,8 @@ injectfn(NsTarget *t, void *v)
 	snprintf(ctx, sizeof ctx, "inject %d %s %s", (int)t->pid, in->src, in->dst);
 	if(in->owner){
 		if(unshare(CLONE_NEWNS) < 0)
-			return permerr(ctx);
-		in->tree = cloneprivate(in->src, ctx);
+			return ns_permerr(ctx);
+		in->tree = ns_clonetree(in->src, 0, ctx);
 		if(in->tree < 0)
 			return -1;
 		if(ns_target_enter(t, 0) < 0)
@@ -445,7 +388,7 @@ ns_inject(pid_t pid, const char *src, const char *dst)
 	in.dst = dst;
 	in.owner = 0;
 	same = t.sameuser;
-	in.tree = cloneprivate(src, ctx);
+	in.tree = ns_clonetree(src, 0, ctx);
 	if(in.tree < 0){
 		if(errcode() != EACCES || same){
 			ns_target_close(&t);

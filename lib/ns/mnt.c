@@ -1,0 +1,106 @@
+/*
+ * mnt.c: small pieces every mount-making file of lib/ns needs: a private
+ * recursive clone of a tree, a fresh tmpfs, the caller's capabilities,
+ * /proc/PID files, and the permission error the Plan 9 way.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kern.h"
+#include "ns9.h"
+#include "impl.h"
+
+int
+ns_permerr(const char *ctx)
+{
+	/* The kernel says EPERM where Plan 9 says "permission denied" (EACCES). */
+	if(errno == EPERM)
+		errno = EACCES;
+	return ctx != NULL ? syserr("%s", ctx) : syserr(NULL);
+}
+
+int
+ns_clonetree(const char *path, int ro, const char *ctx)
+{
+	int fd;
+
+	fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if(fd < 0){
+		if(errno == ENOENT || errno == ENOTDIR)
+			return syserrpath(path, "%s", ctx);
+		return ns_permerr(ctx);
+	}
+	if(ns_private(fd, ro, ctx) < 0){
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+ns_private(int tree, int ro, const char *ctx)
+{
+	struct mount_attr attr;
+
+	memset(&attr, 0, sizeof attr);
+	attr.propagation = MS_PRIVATE;
+	if(ro)
+		attr.attr_set = MOUNT_ATTR_RDONLY;
+	if(mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+		return ns_permerr(ctx);
+	return 0;
+}
+
+int
+ns_freshtmpfs(const char *source, const char *mode, const char *ctx)
+{
+	int fs, mnt;
+
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if(fs < 0)
+		return syserr("%s", ctx);
+	mnt = -1;
+	if(fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0 ||
+	   fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+	   (mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
+		syserr("%s", ctx);
+	close(fs);
+	return mnt;
+}
+
+uint64_t
+ns_capeff(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	if(syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (uint64_t)d[1].effective << 32 | d[0].effective;
+}
+
+int
+ns_procopen(pid_t pid, const char *name, int flags)
+{
+	char path[64];
+	int fd;
+
+	if(pid == 0)
+		snprintf(path, sizeof path, "/proc/self/%s", name);
+	else
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+	fd = open(path, flags | O_CLOEXEC);
+	if(fd < 0){
+		if(errno == ENOENT || errno == ESRCH)
+			return perr(Eprocdied, NULL);
+		return syserr(NULL);
+	}
+	return fd;
+}
