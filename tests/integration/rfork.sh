@@ -50,7 +50,7 @@ out=$("$NS9" rfork -N sh -c '
 	test -e /var/lib/dpkg && echo "host /var visible"
 	test -e /root/.bashrc -a "$HOME" != /root && echo "root home visible"
 	cat /etc/debian_version >/dev/null && echo "etc ok"
-	echo x >/tmp/x && cat /tmp/x
+	echo x >/tmp/.rfork-probe && cat /tmp/.rfork-probe
 	touch /usr/ro 2>/dev/null || echo "usr read-only"
 	"$NS9" ns | head -1' "$SCR")
 is "$out" "etc ok
@@ -63,7 +63,7 @@ out=$(asuser "$UNS9" rfork -N sh -c '
 	test -e "$0/host-only" && echo "host file visible"
 	test -e /var/lib/dpkg && echo "host /var visible"
 	id -u; pwd
-	echo x >/tmp/x && cat /tmp/x
+	echo x >/tmp/.rfork-probe && cat /tmp/.rfork-probe
 	ls -d /srv
 	"$NS9" bind "#T" /tmp && echo "bind in the clean name space"' "$SCR")
 is "$out" "$TUID
