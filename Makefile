@@ -21,17 +21,18 @@ LIBNS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/ns/*.c))
 LIB9P = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/9p/*.c))
 LIBS = $(LIBNS) $(LIB9P) $(LIBUTIL)
 FS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard fs/*/*.c))
+SRV = $(patsubst %.c,$(BUILD)/%.o,$(wildcard srv/*.c))
 FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3) -lpthread
 CMD = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/ns9/*.c))
 UNIT = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t_*.c))
 HELPERS = $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 BENCHBIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
-HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h) $(wildcard lib/*/*.h) $(wildcard fs/*/*.h)
+HDRS = $(wildcard include/*.h) $(wildcard cmd/ns9/*.h) $(wildcard lib/*/*.h) $(wildcard fs/*/*.h) $(wildcard srv/*.h)
 
 all: $(NS9BIN) $(UNIT) $(HELPERS) $(BENCHBIN)
 
-$(NS9BIN): $(CMD) $(FS) $(LIBS)
+$(NS9BIN): $(CMD) $(FS) $(SRV) $(LIBS)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(FUSE_LIBS)
 
 $(BUILD)/fs/%.o: fs/%.c $(HDRS)

@@ -509,4 +509,160 @@ int p9_seterrfcall(const P9Fcall *f);
  */
 void p9_fmt(Buf *b, const P9Fcall *f, int dialect);
 
+/* --- dial strings (lib/9p/dial.c) --- */
+
+/*
+ * Connect to addr: "tcp!host!port", "unix!path", or the path of a Unix
+ * socket (anything without '!').  Returns a connected fd (close-on-exec),
+ * or -1: ECONNREFUSED, ENOENT, ... with the address in the text.
+ */
+int p9_dial(const char *addr);
+
+/*
+ * Listen on addr ("tcp!host!port", "unix!path" or a path).  A Unix socket
+ * file nobody listens on is stale and is replaced; a live one is EADDRINUSE.
+ * Returns the listening fd (close-on-exec), or -1.
+ */
+int p9_announce(const char *addr);
+
+/* --- the server framework (lib/9p/srv.c) --- */
+
+/*
+ * A file server fills a P9Srv and calls p9_serve (one conversation on a
+ * pair of fds: stdin/stdout, a pipe, an accepted socket) or p9_listen
+ * (accept on a socket, one thread per connection).  The framework does
+ * what every server must do the same way (9front lib9p srv.c): Tversion
+ * (dialect and msize), Tauth (refused unless s->serve handles it), Tflush,
+ * the fid table (Tattach and Twalk newfids, Tclunk, the clunk in Tremove,
+ * fids in use, open or not), tags in use, and checks that need no file
+ * system (walk of an open fid, i/o on an unopened fid, counts clamped to
+ * msize - P9_IOHDRSZ).  Everything else goes to s->serve, which fills
+ * r->ofcall and returns 0, or returns -1 with the error record set; the
+ * framework then sends the reply (Rerror/Rlerror from the record), so
+ * every request is answered exactly once.  s->serve runs in one of
+ * s->nthread worker threads of the connection (many requests in flight),
+ * so it must be thread-safe; a Tflush is answered after the request it
+ * names (which is answered "interrupted" if it had not started).
+ */
+typedef struct P9Srv P9Srv;
+typedef struct P9Fid P9Fid;
+typedef struct P9Req P9Req;
+
+struct P9Fid {
+	uint32_t fid;
+	P9Qid qid;	/* set by serve on attach/walk/create */
+	int open;	/* set by the framework after a successful open/create */
+	uint32_t omode;	/* the open mode: P9_O* (9P2000, .u) or P9_DOTL_* (.L) */
+	char *uname;	/* of the attach this fid descends from */
+	uint32_t n_uname;	/* .u, .L; P9_NONUNAME when absent */
+	uint64_t diroffset;	/* free for serve: e.g. the next 9P2000 directory offset */
+	void *aux;	/* the file server's */
+	/* private to the framework */
+	int ref;
+	P9Fid *next;
+};
+
+struct P9Req {
+	P9Fcall ifcall;	/* the request, decoded */
+	P9Fcall ofcall;	/* the reply: serve fills it; the framework sets type and tag */
+	P9Fid *fid;	/* ifcall.fid (for Tattach and Tauth: the new fid) */
+	P9Fid *newfid;	/* Twalk, Txattrwalk: the new fid (== fid when the numbers are equal) */
+	P9Fid *dfid;	/* .L: Tmknod, Tmkdir, Trename, Tlink, Tunlinkat, Trenameat (old dir) */
+	P9Fid *newdfid;	/* .L: Trenameat (new dir) */
+	/*
+	 * The reply buffer, msize bytes.  Rread and Rreaddir data may be
+	 * built in place at obuf + P9_RREADHDRSZ (then ofcall.data points
+	 * there and nothing is copied).
+	 */
+	uint8_t *obuf;
+	int dialect;	/* negotiated: P9_9P2000, P9_9P2000U or P9_9P2000L */
+	size_t msize;	/* negotiated */
+	P9Srv *srv;
+	void *conn;	/* private */
+};
+
+struct P9Srv {
+	/*
+	 * Every message but Tversion, Tflush and Tclunk (Tauth only when
+	 * set: otherwise the framework refuses it).  Twalk: on a full walk
+	 * set r->newfid->qid and ->aux (when newfid == fid, only then change
+	 * it); a partial walk returns 0 with ofcall.nwqid < ifcall.nwname and
+	 * the framework drops a new newfid; a failed first element returns -1.
+	 * Twalk with nwname 0 (a clone) does not come here: clone does.
+	 * Tattach: set r->fid->qid and ->aux.  Tremove: the framework clunks
+	 * the fid afterwards whatever serve returned.
+	 */
+	int (*serve)(P9Req *r);
+	/* Copy old's aux into new for a Twalk with no names; NULL: aux is shared as is. */
+	int (*clone)(P9Fid *old, P9Fid *new);
+	/* A fid is gone (clunk, remove, hangup); free its aux.  May be NULL. */
+	void (*destroyfid)(P9Fid *f);
+	void *aux;	/* the file server's */
+	size_t msize;	/* largest msize offered; 0: P9_SRVMSIZE */
+	int dialects;	/* bit (1 << P9_9P2000...) per dialect served; 0: all three */
+	int auth;	/* 1: Tauth goes to serve */
+	int nthread;	/* workers per connection; 0: serve in the reading thread */
+	int debug;	/* trace every message on stderr (-D) */
+	const char *name;	/* trace prefix */
+};
+
+enum {
+	P9_SRVMSIZE = (1 << 20) + P9_IOHDRSZ,	/* default: 1 MiB of data per read/write */
+};
+
+/*
+ * Serve one conversation: requests from rfd, replies to wfd, until end of
+ * file, a read error or a message that cannot be framed.  Every fid is
+ * destroyed before it returns.  Returns 0 at end of file, else -1.
+ */
+int p9_serve(P9Srv *s, int rfd, int wfd);
+
+/*
+ * Accept on the listening socket lfd and serve each connection in its own
+ * thread.  Only peers with the server's uid, or root, are served
+ * (SO_PEERCRED; others are closed at once).  Returns only on an accept
+ * error other than EINTR/ECONNABORTED.
+ */
+int p9_listen(P9Srv *s, int lfd);
+
+/* --- the client (lib/9p/client.c) --- */
+
+/*
+ * One conversation with a server, shared by many threads: requests are
+ * written under a lock, a reader thread hands each reply to the thread
+ * waiting for its tag.  When the server hangs up, every waiting and
+ * later call fails with EIO ("i/o on hungup channel").
+ */
+typedef struct P9Client P9Client;
+
+/*
+ * Take over fd (a connected socket or pipe; consumed, also on failure)
+ * and negotiate: Tversion with msize and the version of dialect, or with
+ * dialect -1, "9P2000.L" and then, if the server answers otherwise,
+ * "9P2000" (a server answering "9P2000" to the first is taken at its
+ * word).  Returns NULL with the error record set.
+ */
+P9Client *p9_client_new(int fd, size_t msize, int dialect);
+/* Hang up, fail every waiting call, free.  */
+void p9_client_free(P9Client *c);
+int p9_client_dialect(P9Client *c);
+size_t p9_client_msize(P9Client *c);
+/* Whether the server has hung up. */
+int p9_client_dead(P9Client *c);
+/* fn(arg) is called once, from the reader thread, when the server hangs up. */
+void p9_client_onhangup(P9Client *c, void (*fn)(void *), void *arg);
+
+/*
+ * Send t (its tag is assigned here) and wait for the reply in *r
+ * (overwritten; free with p9_freefcall).  buf, when not NULL, is where
+ * the reply lands (len >= msize): Rread and Rreaddir data point into it,
+ * so Tread and Treaddir must pass one.  An Rerror or Rlerror becomes -1
+ * with the error record set from it (p9_seterrfcall).  Thread-safe.
+ */
+int p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len);
+
+/* Fid numbers: a free one, and back. */
+uint32_t p9_client_newfid(P9Client *c);
+void p9_client_putfid(P9Client *c, uint32_t fid);
+
 #endif

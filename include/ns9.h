@@ -117,6 +117,45 @@ const char *ns_srvdir(void);
  */
 int ns_devresolve(const char *name, char **pathp, int *treefd);
 
+/* --- posted services (lib/ns/srv.c) --- */
+
+/*
+ * Post a service as NAME in the srv directory: a listening Unix socket,
+ * mode 0600, returned (close-on-exec) for p9_listen.  NAME may not hold
+ * '/', be "." or "..", or be 128 bytes or longer.  A live post of that
+ * name is EEXIST ("file already exists"); a stale one (nobody accepting)
+ * is replaced.  A small watcher process removes the post when the caller
+ * exits, however it dies (kill -9 included), unless the name has been
+ * reposted meanwhile; and when someone removes the post, the watcher
+ * sends the caller SIGTERM, so `rm` of a post stops its server as in
+ * Plan 9.  The path of the post goes to *pathp when pathp is not NULL
+ * (malloc'd).
+ */
+int ns_post(const char *name, char **pathp);
+
+/*
+ * Connect to a service as mount and srv name it: "/srv/NAME" (that path
+ * when it exists in the caller's name space, else NAME in ns_srvdir()),
+ * "#s/NAME", the path of a Unix socket, or a dial string ("tcp!host!port",
+ * "unix!path").  Returns a connected fd (close-on-exec), or -1.
+ */
+int ns_srvdial(const char *srv);
+
+/*
+ * The live posts of the srv directory, sorted, in a NULL-terminated
+ * vector the caller frees with ns_freelist; stale posts found on the way
+ * are removed.  Returns the count, or -1.
+ */
+int ns_srvlist(char ***namesp);
+void ns_freelist(char **v);
+
+/*
+ * An O_PATH fd of the running ns9 binary, opened on the first call
+ * (/proc/self/exe): call it before entering another name space, whose
+ * root may have no /proc.  -1 on error.
+ */
+int ns_selfexe(void);
+
 /* --- reading a name space (lib/ns/table.c, lib/ns/text.c) --- */
 
 typedef struct NsMount NsMount;

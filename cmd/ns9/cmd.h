@@ -23,6 +23,11 @@ int cmdcross(int argc, char **argv);
 int cmdinject(int argc, char **argv);
 int cmdcpns(int argc, char **argv);
 int cmdfs(int argc, char **argv);
+int cmdsrv(int argc, char **argv);
+int cmdramfs(int argc, char **argv);
+int cmdexportfs(int argc, char **argv);
+int cmdsrvfs(int argc, char **argv);
+int cmd9pfuse(int argc, char **argv);	/* internal: started by mount */
 
 /* Print "ns9: <error text>" on stderr; returns 1. */
 int fail(void);

@@ -21,6 +21,11 @@ static const Subcmd cmds[] = {
 	{"cpns", cmdcpns, "cpns [-n] model target"},
 	{"inject", cmdinject, "inject pid src dst"},
 	{"fs", cmdfs, "fs [-f] [mountpoint]"},
+	{"srv", cmdsrv, "srv [-Df] [-e cmd | dialstring] [name]"},
+	{"ramfs", cmdramfs, "ramfs [-Df] [-s name]"},
+	{"exportfs", cmdexportfs, "exportfs [-DfR] [-V version] [-r root] [-s name]"},
+	{"srvfs", cmdsrvfs, "srvfs [-DfR] name path"},
+	{"9pfuse", cmd9pfuse, "9pfuse [-CD] [-a aname] [-V version] fusefd connfd statusfd"},
 };
 
 int

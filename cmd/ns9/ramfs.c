@@ -1,0 +1,8 @@
+/* placeholder until ramfs is written */
+#include "cmd.h"
+
+int
+cmdramfs(int argc, char **argv)
+{
+	return usage();
+}
