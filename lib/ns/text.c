@@ -15,6 +15,7 @@
  *
  * The first mount of a file system at its root is printed as a mount:
  *	bind  #T /x			a tmpfs made by ns9 ('#T')
+ *	mount [-C] SRV /x [SPEC]	a 9P service mounted by ns9
  *	mount  fs!TYPE!SOURCE /x OPTS	any other Linux file system
  * A mount whose source cannot be named is a comment line, so the text
  * still parses and replays.
@@ -402,9 +403,47 @@ noname(Buf *out, const NsMount *m, const char *why)
 	bufputc(out, '\n');
 }
 
+/*
+ * A 9P mount by ns9 (lib/ns/mount9p.c): subtype 9p, or 9pC with -C; the
+ * source is the service and spec as quoted words.  Returns 0 when m is
+ * not one.
+ */
+static int
+mount9pline(Buf *out, const NsMount *m)
+{
+	char **tok;
+	int n, cache;
+
+	if(strcmp(m->fstype, "fuse.9p") == 0)
+		cache = 0;
+	else if(strcmp(m->fstype, "fuse.9pC") == 0)
+		cache = 1;
+	else
+		return 0;
+	n = ns_tokenize(m->source, &tok);
+	if(n < 1 || n > 2){
+		if(n >= 0)
+			free(tok);
+		return 0;
+	}
+	bufputs(out, cache ? "mount -C " : "mount  ");
+	ns_quote(out, tok[0]);
+	bufputc(out, ' ');
+	ns_quote(out, m->point);
+	if(n == 2){
+		bufputc(out, ' ');
+		ns_quote(out, tok[1]);
+	}
+	bufputc(out, '\n');
+	free(tok);
+	return 1;
+}
+
 static void
 mountline(Buf *out, const NsMount *m)
 {
+	if(mount9pline(out, m))
+		return;
 	if(strcmp(m->fstype, "tmpfs") == 0 && strcmp(m->source, "#T") == 0){
 		bufputs(out, "bind  #T ");
 		ns_quote(out, m->point);
