@@ -665,4 +665,11 @@ int p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_
 uint32_t p9_client_newfid(P9Client *c);
 void p9_client_putfid(P9Client *c, uint32_t fid);
 
+/*
+ * Trace every message sent and received, one p9_fmt line each, on
+ * stderr, prefixed with name ("9pfuse -> Twalk ...").  NULL: stop.
+ * Call before the conversation is shared.
+ */
+void p9_client_trace(P9Client *c, const char *name);
+
 #endif
