@@ -684,7 +684,7 @@ check(Conn *c, Req *q)
 		break;
 	default:
 		if((in->type & 1) != 0 || in->type == P9_TVERSION)
-			return seterr(EPROTO, "unexpected %s", p9_typename(in->type));
+			return seterr(EPROTO, "9P: unexpected %s", p9_typename(in->type));
 		/* Tstat, Twstat, Tstatfs, Tgetattr, Tsetattr, Treadlink, Tfsync, Tlock, Tgetlock, Tsymlink */
 		if((r->fid = getfid(c, in->fid)) == NULL)
 			return -1;
@@ -829,7 +829,7 @@ version(Conn *c, Req *q)
 	}
 	pthread_mutex_unlock(&c->lk);
 
-	o->msize = c->msize;
+	o->msize = in->msize < c->msize ? in->msize : c->msize;
 	o->version = (char *)(d >= 0 ? p9_versionstr(d) : "unknown");
 	q->r.msize = c->msize;
 	q->r.dialect = P9_9P2000;
