@@ -129,7 +129,10 @@ int ns_devresolve(const char *name, char **pathp, int *treefd);
  * reposted meanwhile; and when someone removes the post, the watcher
  * sends the caller SIGTERM, so `rm` of a post stops its server as in
  * Plan 9.  The path of the post goes to *pathp when pathp is not NULL
- * (malloc'd).
+ * (malloc'd).  Call it in the process that will serve: a server that
+ * daemonises forks first and lets the parent exit once the post is live
+ * (the watcher signals the caller's pid; a child forked later without
+ * exec keeps the post alive).
  */
 int ns_post(const char *name, char **pathp);
 

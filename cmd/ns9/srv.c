@@ -178,15 +178,18 @@ cmdsrv(int argc, char **argv)
 	if(!fg){
 		if(pipe2(status, O_CLOEXEC) < 0){
 			syserr("srv: pipe");
+			free(name);
 			return fail();
 		}
 		pid = fork();
 		if(pid < 0){
 			syserr("srv: fork");
+			free(name);
 			return fail();
 		}
 		if(pid > 0){
 			close(status[1]);
+			free(name);
 			return waitchild(status[0], pid);
 		}
 		close(status[0]);

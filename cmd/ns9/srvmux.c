@@ -266,6 +266,8 @@ struct Req {
 	uint32_t cfid;
 	uint32_t ufid;
 	uint16_t target;	/* Tflush: the upstream tag flushed */
+	uint32_t uf[3];	/* every upstream fid the request names */
+	int nuf;
 	int nflush;	/* Tflushes of this request in flight */
 	int done;	/* answered (or flushed): the slot waits for nflush */
 };
@@ -293,6 +295,7 @@ struct Mux {
 	uint16_t *freetag;	/* a stack */
 	int nfreetag;
 	uint32_t nextfid;
+	Map uref;	/* upstream fid -> requests in flight naming it | Released */
 	uint32_t *freefid;	/* a stack */
 	size_t nfreefid;
 	size_t capfreefid;
@@ -315,23 +318,78 @@ trace(Mux *m, const char *who, const P9Fcall *f, int dialect)
 	buffree(&b);
 }
 
+/*
+ * Upstream fid numbers.  A number is used again only once it is released
+ * (clunked, or never made) and no request naming it is in flight: a
+ * server that handles requests out of order must never see a late request
+ * of one client land on a fid that now belongs to another.
+ */
+#define Released (1ULL << 32)
+
 static uint32_t
 newufid(Mux *m)
 {
+	uint32_t f;
+
 	if(m->nfreefid > 0)
-		return m->freefid[--m->nfreefid];
-	/* 2^32 - 1 fids in use at once cannot happen: each costs memory here. */
-	return m->nextfid++;
+		f = m->freefid[--m->nfreefid];
+	else
+		f = m->nextfid++;	/* 2^32 - 1 fids at once would cost more memory than there is */
+	mapput(&m->uref, f, 0);
+	return f;
 }
 
 static void
-putufid(Mux *m, uint32_t f)
+freeufid(Mux *m, uint32_t f)
 {
+	mapdel(&m->uref, f);
 	if(m->nfreefid == m->capfreefid){
 		m->capfreefid = m->capfreefid ? 2 * m->capfreefid : 64;
 		m->freefid = erealloc(m->freefid, m->capfreefid * sizeof m->freefid[0]);
 	}
 	m->freefid[m->nfreefid++] = f;
+}
+
+/* The upstream fid f is gone (or was never made). */
+static void
+putufid(Mux *m, uint32_t f)
+{
+	uint64_t *v;
+
+	v = mapget(&m->uref, f);
+	if(v == NULL || (*v & Released))
+		return;
+	if(UFID(*v) == 0)
+		freeufid(m, f);
+	else
+		*v |= Released;
+}
+
+/* Request r names upstream fid f. */
+static void
+ref(Mux *m, Req *r, uint32_t f)
+{
+	uint64_t *v;
+
+	v = mapget(&m->uref, f);
+	if(v == NULL || r->nuf >= 3)
+		return;
+	(*v)++;
+	r->uf[r->nuf++] = f;
+}
+
+static void
+unref(Mux *m, Req *r)
+{
+	uint64_t *v;
+	int i;
+
+	for(i = 0; i < r->nuf; i++){
+		v = mapget(&m->uref, r->uf[i]);
+		if(v != NULL && UFID(*v) > 0 && --*v == Released)
+			freeufid(m, r->uf[i]);
+	}
+	r->nuf = 0;
 }
 
 static int
@@ -406,6 +464,7 @@ internal(Mux *m, uint8_t type, uint32_t ufid, uint16_t target)
 		r->endfid = 1;
 		r->ufid = ufid;
 		f.fid = ufid;
+		ref(m, r, ufid);
 	}else{
 		r->target = target;
 		m->req[target]->nflush++;
@@ -433,6 +492,7 @@ rundeferred(Mux *m)
 static void
 tocli(Mux *m, Conn *c, const P9Fcall *f)
 {
+	uint8_t buf[ERRMAX + 64];
 	Msg *msg;
 	int n;
 
@@ -442,13 +502,12 @@ tocli(Mux *m, Conn *c, const P9Fcall *f)
 		snprintf(who, sizeof who, "c%d <-", c->id);
 		trace(m, who, f, c->versioned ? m->dialect : P9_9P2000);
 	}
-	msg = newmsg(c->msize);
-	n = p9_pack(f, c->versioned ? m->dialect : P9_9P2000, msg->data, c->msize);
-	if(n < 0){
-		free(msg);
+	/* Only small replies are made here: Rversion, Rflush, Rerror. */
+	n = p9_pack(f, c->versioned ? m->dialect : P9_9P2000, buf, sizeof buf < c->msize ? sizeof buf : c->msize);
+	if(n < 0)
 		return;
-	}
-	msg->n = n;
+	msg = newmsg(n);
+	memcpy(msg->data, buf, n);
 	enqueue(&c->out, msg);
 }
 
@@ -709,6 +768,38 @@ climsg(Mux *m, Conn *c, const uint8_t *buf, size_t n)
 		break;
 	}
 
+	switch(f.type){
+	case P9_TAUTH:
+		ref(m, r, f.afid);
+		break;
+	case P9_TATTACH:
+		ref(m, r, f.fid);
+		if(f.afid != P9_NOFID)
+			ref(m, r, f.afid);
+		break;
+	case P9_TWALK:
+	case P9_TXATTRWALK:
+		ref(m, r, f.fid);
+		if(f.newfid != f.fid)
+			ref(m, r, f.newfid);
+		break;
+	case P9_TLINK:
+	case P9_TRENAME:
+		ref(m, r, f.fid);
+		ref(m, r, f.dfid);
+		break;
+	case P9_TRENAMEAT:
+		ref(m, r, f.newdfid);
+		/* fall through */
+	case P9_TMKNOD:
+	case P9_TMKDIR:
+	case P9_TUNLINKAT:
+		ref(m, r, f.dfid);
+		break;
+	default:
+		ref(m, r, f.fid);
+		break;
+	}
 send:
 	r->c = c;
 	r->ctag = f.tag;
@@ -770,6 +861,7 @@ finish(Mux *m, int t)
 	Req *r;
 
 	r = m->req[t];
+	unref(m, r);
 	if(r->c != NULL){
 		mapdel(&r->c->tags, r->ctag);
 		r->c->nreq--;
@@ -1098,6 +1190,7 @@ srvmux(int ufd, int lfd, int dialect, size_t msize, int debug)
 	free(m->conn);
 	free(m->freetag);
 	free(m->freefid);
+	mapfree(&m->uref);
 	free(m->rbuf);
 	free(m);
 	free(pfd);

@@ -188,6 +188,7 @@ watcher(Watch *w)
 	struct sigaction sa;
 	struct pollfd pfd[2];
 	const struct inotify_event *ev;
+	char namebuf[Namemax];
 	sigset_t none;
 	ssize_t n;
 	char *p;
@@ -195,6 +196,13 @@ watcher(Watch *w)
 	size_t i;
 
 	keepfds(w);
+	/* name may lie in the argument area, which the title below overwrites. */
+	for(i = 0; w->name[i] != 0 && i < sizeof namebuf - 1; i++)
+		namebuf[i] = w->name[i];
+	namebuf[i] = 0;
+	w->name = namebuf;
+	if(chdir("/") < 0)
+		_exit(1);
 	memset(&sa, 0, sizeof sa);
 	for(sig = 1; sig < NSIG; sig++){
 		sa.sa_handler = sig == SIGINT || sig == SIGHUP || sig == SIGQUIT || sig == SIGPIPE ||

@@ -121,7 +121,7 @@ testdial(void)
 {
 	struct sockaddr_in sin;
 	socklen_t len;
-	char addr[600], path[512], longdir[512];
+	char addr[700], path[600], longdir[512];
 	int l, c, one, i;
 
 	/* tcp: an ephemeral port on the loopback. */
