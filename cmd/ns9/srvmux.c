@@ -1304,13 +1304,17 @@ srvversion(int fd, size_t msize, int *dialectp, size_t *msizep)
 	e = tversion(fd, msize, "9P2000.L", &r);
 	if(e < 0 && r.type != P9_RERROR)
 		return -1;
-	if(e < 0 || strcmp(r.version, "unknown") == 0){
+	/*
+	 * Anything but .L (an error, "unknown", .u): ask for 9P2000, which
+	 * every client of ns9 speaks; a new Tversion starts the session anew.
+	 */
+	if(e < 0 || (strcmp(r.version, "9P2000.L") != 0 && strcmp(r.version, "9P2000") != 0)){
 		p9_freefcall(&r);
 		if(tversion(fd, msize, "9P2000", &r) < 0)
 			return -1;
 	}
 	d = p9_dialect(r.version);
-	if(d < 0){
+	if(d != P9_9P2000L && d != P9_9P2000){
 		seterr(EPROTO, "the server speaks '%s', not 9P2000 or 9P2000.L", r.version);
 		goto bad;
 	}

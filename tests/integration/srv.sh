@@ -143,10 +143,13 @@ ok "ns9 srv exits when its server hangs up" deadpid "$p"
 ok "... and its post is removed" gone $S/q
 
 # -f: in the foreground; SIGTERM ends it and the post goes.
-$NS9 srv -f -e "$ECHO" fg 2>$SCR/fg.err &
+$NS9 srv -D -f -e "$ECHO" fg 2>$SCR/fg.err &
 fp=$!
 i=0; while ! [ -S $S/fg ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 ok "srv -f posts" test -S $S/fg
+is "$($MUX cat $S/fg hello)" "hello, world" "... and serves"
+ok "srv -D traces the client's messages" grep -q "^srv c0 -> Twalk tag 1 fid 0 newfid 1 nwname 1 0:hello" $SCR/fg.err
+ok "... and the server's" grep -q "^srv <- Rread tag 0 count 13 'hello, world" $SCR/fg.err
 kill "$fp"
 wait "$fp" 2>/dev/null
 ok "srv -f killed: its post is removed" gone $S/fg
