@@ -479,8 +479,10 @@ ns_srvdial(const char *srv)
 		return p9_dial(srv);
 	path = NULL;
 	if(strncmp(srv, "/srv/", 5) == 0 && lstat(srv, &st) < 0){
-		if(checkname(srv + 5, "srv") < 0)
-			return -1;
+		if(checkname(srv + 5, "srv") < 0){
+			errno = ENOENT;
+			return syserrpath(srv, NULL);
+		}
 		dir = ns_srvdir();
 		if(dir == NULL)
 			return adderr("%s", srv);

@@ -263,6 +263,10 @@ testpost(void)
 	close(fd);
 	is_int(ns_srvdial("/srv/nosuch"), -1, "srvdial a name not posted");
 	is_int(errcode(), ENOENT, "... ENOENT");
+	is_str(errtext(), "file does not exist: '/srv/nosuch'", "... says so");
+	is_int(ns_srvdial("/srv/no/such"), -1, "srvdial /srv/a/b, not in this name space");
+	is_int(errcode(), ENOENT, "... ENOENT");
+	is_int(ns_srvdial("#s/.."), -1, "srvdial #s/.. (the srv directory's parent: no socket)");
 
 	/* Stale posts: dial, list, repost. */
 	snprintf(path, sizeof path, "%s/stale1", dir);
