@@ -77,6 +77,8 @@ main(int argc, char **argv)
 		usage();
 		return 0;
 	}
+	/* Before any subcommand may enter another name space (see ns_selfexe). */
+	ns_selfexe();
 	for(i = 0; i < nelem(cmds); i++)
 		if(strcmp(cmds[i].name, argv[1]) == 0){
 			argv0 = cmds[i].name;

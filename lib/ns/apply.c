@@ -115,8 +115,8 @@ openold(const char *old, const char *ctx, char **pathp)
 }
 
 /* Attach tree on old, replacing what is mounted there (MREPL). Consumes tree. */
-static int
-attach(int tree, const char *old, const char *ctx)
+int
+ns_attach(int tree, const char *old, const char *ctx)
 {
 	struct stat tst, ost;
 	char *opath;
@@ -188,7 +188,7 @@ ns_bind(const char *new, const char *old, int flag)
 	tree = opentree(new, ctx);
 	if(tree < 0)
 		return -1;
-	return attach(tree, old, ctx);
+	return ns_attach(tree, old, ctx);
 }
 
 /* Mount a Linux file system named fs!TYPE!SOURCE with options spec. */
@@ -278,8 +278,6 @@ int
 ns_mount(const char *srv, const char *old, int flag, const char *spec)
 {
 	char ctx[CTXMAX];
-	struct stat st;
-	char *path;
 	int tree;
 
 	snprintf(ctx, sizeof ctx, "mount %s %s", srv, old);
@@ -291,24 +289,10 @@ ns_mount(const char *srv, const char *old, int flag, const char *spec)
 		tree = fsmountlinux(srv, spec, ctx);
 		if(tree < 0)
 			return -1;
-		return attach(tree, old, ctx);
+		return ns_attach(tree, old, ctx);
 	}
 	/* A 9P service: a posted name, a socket path or a dial string. */
-	if(strchr(srv, '!') == NULL){
-		if(ns_devresolve(srv, &path, &tree) < 0)
-			return adderr("%s", ctx);
-		if(tree >= 0){
-			close(tree);
-			return perr(Ebadarg, "%s: not a service", ctx);
-		}
-		if(stat(path, &st) < 0){
-			syserrpath(path, "%s", ctx);
-			free(path);
-			return -1;
-		}
-		free(path);
-	}
-	return seterr(EOPNOTSUPP, "%s: 9P mounts are not built yet", ctx);
+	return ns_mount9p(srv, old, flag, spec, ctx);
 }
 
 int

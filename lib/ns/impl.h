@@ -36,4 +36,11 @@ int ns_freshtmpfs(const char *source, const char *mode, const char *ctx);
 /* The caller's effective capabilities as a bit mask. */
 uint64_t ns_capeff(void);
 
+/*
+ * Attach the detached tree (consumed) at old, replacing what is there
+ * (apply.c; MREPL as Plan 9 does it).
+ */
+int ns_attach(int tree, const char *old, const char *ctx);
+/* mount of a 9P service (mount9p.c): dial, FUSE mount, 9pfuse server, attach. */
+int ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const char *ctx);
 #endif
