@@ -126,19 +126,26 @@ posted(P9Srv *s, const char *name, int fg)
 	char msg[ERRMAX + 1];
 	size_t n;
 	ssize_t m;
-	int p[2];
+	int p[2], rc;
 	pid_t pid;
 
-	if(fg)
-		return serveposted(s, name, -1);
+	if(fg){
+		rc = serveposted(s, name, -1);
+		exportfs_free(s);
+		return rc;
+	}
 	if(pipe2(p, O_CLOEXEC) < 0){
 		syserr("exportfs: pipe");
+		exportfs_free(s);
 		return fail();
 	}
 	fflush(stderr);
 	pid = fork();
 	if(pid < 0){
 		syserr("exportfs: fork");
+		close(p[0]);
+		close(p[1]);
+		exportfs_free(s);
 		return fail();
 	}
 	if(pid == 0){
@@ -146,6 +153,8 @@ posted(P9Srv *s, const char *name, int fg)
 		_exit(serveposted(s, name, p[1]));
 	}
 	close(p[1]);
+	/* The child serves; this copy of the tree's state is not needed here. */
+	exportfs_free(s);
 	n = 0;
 	while(n < sizeof msg - 1 && (m = read(p[0], msg + n, sizeof msg - 1 - n)) != 0){
 		if(m < 0){
