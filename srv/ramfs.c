@@ -1,14 +1,17 @@
 /*
  * ramfs.c: the Plan 9 in-memory file server (ramfs(4)) on the server
- * framework of 9p.h, 9P2000 and 9P2000.u.  One lock guards the tree.  A
+ * framework of 9p.h: 9P2000, 9P2000.u and 9P2000.L (no links, no device
+ * files, no extended attributes).  One lock guards the tree.  A
  * file is freed when nothing refers to it any more: its directory, a fid,
  * a child (a removed directory stays while a fid or a child holds it, so
  * ".." from inside it still works).  Replies never point into the tree:
  * data is copied into the reply buffer and strings into per-thread
  * storage, because the reply is packed after the lock is dropped.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,8 @@ struct File {
 	char *gid;
 	char *muid;
 	uint32_t mode;	/* P9_DMDIR, DMAPPEND, DMEXCL, DMTMP | 0777 */
+	uint32_t nuid;	/* numeric ids for .u and .L */
+	uint32_t ngid;
 	P9Qid qid;
 	uint32_t atime;
 	uint32_t mtime;
@@ -40,7 +45,7 @@ struct File {
 	size_t len;
 	size_t cap;
 	File *parent;	/* NULL for the root */
-	File *child;	/* in creation order (ascending qid.path) */
+	File *child;	/* in ascending qid.path: directory reads resume by path */
 	File *lastchild;
 	File *next;
 	int ref;	/* the tree, fids, children */
@@ -67,8 +72,9 @@ struct Rfid {
 	uint64_t dirlast;	/* the qid.path of the last entry a directory read gave */
 };
 
-/* Strings of an Rstat: the reply is packed after the lock is dropped. */
+/* Strings of an Rstat or Rgetlock: the reply is packed after the lock is dropped. */
 static __thread char tstr[4][Maxname + 1];
+static __thread char tlockid[256];
 
 static uint32_t
 now(void)
@@ -124,6 +130,42 @@ lookup(File *d, const char *name)
 	return NULL;
 }
 
+/* Put f in directory d, in qid.path order, and make f hold d. */
+static void
+linkchild(File *d, File *f)
+{
+	File **l;
+
+	for(l = &d->child; *l != NULL && (*l)->qid.path < f->qid.path; l = &(*l)->next)
+		;
+	f->next = *l;
+	*l = f;
+	if(f->next == NULL)
+		d->lastchild = f;
+	f->parent = d;
+	incref(d);
+}
+
+/* Take f out of its directory's list (f keeps its reference to d). */
+static void
+unlinkchild(File *f)
+{
+	File *d, **l, *prev;
+
+	d = f->parent;
+	prev = NULL;
+	for(l = &d->child; *l != NULL; l = &(*l)->next){
+		if(*l == f){
+			*l = f->next;
+			break;
+		}
+		prev = *l;
+	}
+	if(d->lastchild == f)
+		d->lastchild = prev;
+	f->next = NULL;
+}
+
 static File *
 newfile(Ram *fs, File *d, const char *name, uint32_t mode, const char *uid, const char *gid)
 {
@@ -140,13 +182,9 @@ newfile(Ram *fs, File *d, const char *name, uint32_t mode, const char *uid, cons
 	f->atime = f->mtime = now();
 	f->ref = 1;	/* the tree's */
 	if(d != NULL){
-		f->parent = d;
-		incref(d);
-		if(d->lastchild != NULL)
-			d->lastchild->next = f;
-		else
-			d->child = f;
-		d->lastchild = f;
+		f->nuid = d->nuid;
+		f->ngid = d->ngid;
+		linkchild(d, f);
 	}
 	return f;
 }
@@ -163,22 +201,9 @@ touchdir(File *d)
 static void
 unlinkfile(Ram *fs, File *f)
 {
-	File *d, **l, *prev;
-
-	d = f->parent;
-	prev = NULL;
-	for(l = &d->child; *l != NULL; l = &(*l)->next){
-		if(*l == f){
-			*l = f->next;
-			break;
-		}
-		prev = *l;
-	}
-	if(d->lastchild == f)
-		d->lastchild = prev;
-	f->next = NULL;
+	unlinkchild(f);
 	f->removed = 1;
-	touchdir(d);
+	touchdir(f->parent);
 	decref(fs, f);
 }
 
@@ -284,7 +309,9 @@ statof(File *f, P9Stat *st)
 	st->gid = f->gid;
 	st->muid = f->muid;
 	st->extension = "";
-	st->n_uid = st->n_gid = st->n_muid = P9_NONUNAME;
+	st->n_uid = f->nuid;
+	st->n_gid = f->ngid;
+	st->n_muid = P9_NONUNAME;
 }
 
 static char *
@@ -303,6 +330,17 @@ rattach(Ram *fs, P9Req *r)
 
 	if(strlen(r->ifcall.uname) > Maxname)
 		return seterr(EINVAL, "attach: user name too long");
+	if(r->fid->uname[0] == 0 && r->fid->n_uname != P9_NONUNAME){
+		/* a numeric attach (the Linux kernel's): the name is what permissions compare */
+		struct passwd pw, *pp;
+		char buf[1024];
+
+		free(r->fid->uname);
+		if(getpwuid_r(r->fid->n_uname, &pw, buf, sizeof buf, &pp) == 0 && pp != NULL)
+			r->fid->uname = estrdup(pp->pw_name);
+		else
+			r->fid->uname = esmprint("%u", r->fid->n_uname);
+	}
 	rf = emalloc(sizeof *rf);
 	rf->fs = fs;
 	rf->f = fs->root;
@@ -333,6 +371,11 @@ rwalk(Ram *fs, P9Req *r)
 		if(!hasperm(f, r->fid->uname, P9_DMEXEC)){
 			if(i == 0)
 				return perr(Eperm, "walk %s", name);
+			break;
+		}
+		if(strlen(name) > Maxname){
+			if(i == 0)
+				return seterr(ENAMETOOLONG, "file name too long");
 			break;
 		}
 		if(strcmp(name, "..") == 0)
@@ -451,6 +494,8 @@ rcreate(Ram *fs, P9Req *r)
 	else
 		mode = (perm & DMTYPE) | (perm & (~0666U | (d->mode & 0666)) & 0777);
 	f = newfile(fs, d, r->ifcall.name, mode, r->fid->uname, d->gid);
+	if(r->fid->n_uname != P9_NONUNAME)
+		f->nuid = r->fid->n_uname;
 	touchdir(d);
 	incref(f);
 	decref(fs, d);
@@ -540,7 +585,9 @@ rwrite(Ram *fs, P9Req *r)
 	if(f->mode & P9_DMDIR)
 		return perr(Eisdir, "write");
 	n = r->ifcall.count;
-	off = (f->mode & P9_DMAPPEND) ? f->len : r->ifcall.offset;
+	off = r->ifcall.offset;
+	if((f->mode & P9_DMAPPEND) || (r->dialect == P9_9P2000L && (r->fid->omode & P9_DOTL_APPEND)))
+		off = f->len;
 	if(off > Maxfile || n > Maxfile - off)
 		return seterr(EFBIG, "file too large: ramfs files hold 1 GiB at most");
 	if(off + n > f->len){
@@ -688,6 +735,399 @@ rremove(Ram *fs, P9Req *r)
 	return 0;
 }
 
+/* --- 9P2000.L --- */
+
+enum {
+	AT_REMOVEDIR_ = 0x200,	/* Tunlinkat flags: Linux's AT_REMOVEDIR */
+	V9fsmagic = 0x01021997,	/* statfs f_type of v9fs */
+};
+
+/* The Linux mode of f. */
+static uint32_t
+lmode(File *f)
+{
+	return ((f->mode & P9_DMDIR) ? 0040000 : 0100000) | (f->mode & 0777);
+}
+
+/* Tlopen, Tlcreate flags as Plan 9 permission bits. */
+static uint32_t
+lneedperm(uint32_t flags)
+{
+	static const uint32_t p[4] = {P9_DMREAD, P9_DMWRITE, P9_DMREAD | P9_DMWRITE, 0};
+	uint32_t need;
+
+	need = p[flags & 3];
+	if(flags & P9_DOTL_TRUNC)
+		need |= P9_DMWRITE;
+	return need;
+}
+
+static void
+lmarkopen(P9Req *r, Rfid *rf)
+{
+	rf->opened = 1;
+	rf->f->nopen++;
+	rf->dirlast = 0;
+	r->ofcall.qid = rf->f->qid;
+	r->ofcall.iounit = 0;
+}
+
+static int
+rlopen(Ram *fs, P9Req *r)
+{
+	Rfid *rf;
+	File *f;
+	uint32_t need, flags;
+
+	rf = r->fid->aux;
+	f = rf->f;
+	flags = r->ifcall.flags;
+	need = lneedperm(flags);
+	if((f->mode & P9_DMDIR) && (need & P9_DMWRITE))
+		return perr(Eisdir, "open for writing");
+	if(!hasperm(f, r->fid->uname, need))
+		return perr(Eperm, "open");
+	if((flags & P9_DOTL_TRUNC) && f->len > 0){
+		setlength(fs, f, 0);
+		f->qid.vers++;
+		f->mtime = f->atime = now();
+		setmuid(f, r->fid->uname);
+	}
+	lmarkopen(r, rf);
+	return 0;
+}
+
+/* A new file or directory named name in d (Tlcreate, Tmkdir), made by who's user. */
+static File *
+lnew(Ram *fs, P9Fid *who, File *d, const char *name, uint32_t perm, uint32_t gid, int dir)
+{
+	File *f;
+
+	if(!(d->mode & P9_DMDIR)){
+		seterr(ENOTDIR, "create in non-directory");
+		return NULL;
+	}
+	if(d->removed){
+		perr(Enonexist, "create in a removed directory");
+		return NULL;
+	}
+	if(!hasperm(d, who->uname, P9_DMWRITE | P9_DMEXEC)){
+		perr(Eperm, "create '%.64s'", name);
+		return NULL;
+	}
+	if(checkname(name) < 0)
+		return NULL;
+	if(lookup(d, name) != NULL){
+		perr(Eexist, "'%.64s'", name);
+		return NULL;
+	}
+	f = newfile(fs, d, name, (dir ? P9_DMDIR : 0) | (perm & 0777), who->uname, d->gid);
+	if(who->n_uname != P9_NONUNAME)
+		f->nuid = who->n_uname;
+	if(gid != P9_NONUNAME)
+		f->ngid = gid;
+	touchdir(d);
+	return f;
+}
+
+static int
+rlcreate(Ram *fs, P9Req *r)
+{
+	Rfid *rf;
+	File *f;
+
+	rf = r->fid->aux;
+	f = lnew(fs, r->fid, rf->f, r->ifcall.name, r->ifcall.perm, r->ifcall.gid, 0);
+	if(f == NULL)
+		return -1;
+	incref(f);
+	decref(fs, rf->f);
+	rf->f = f;
+	r->fid->qid = f->qid;
+	lmarkopen(r, rf);
+	return 0;
+}
+
+static int
+rmkdir(Ram *fs, P9Req *r)
+{
+	Rfid *rf;
+	File *f;
+
+	rf = r->dfid->aux;
+	f = lnew(fs, r->dfid, rf->f, r->ifcall.name, r->ifcall.perm, r->ifcall.gid, 1);
+	if(f == NULL)
+		return -1;
+	r->ofcall.qid = f->qid;
+	return 0;
+}
+
+/* Whether a is d or beneath it. */
+static int
+within(File *a, File *d)
+{
+	for(; a != NULL; a = a->parent)
+		if(a == d)
+			return 1;
+	return 0;
+}
+
+/*
+ * Move f into directory nd as name (rename(2)): an existing target is
+ * replaced when the kinds agree and a directory target is empty.
+ */
+static int
+lmove(Ram *fs, const char *uname, File *f, File *nd, const char *name)
+{
+	File *old, *t;
+
+	if(f->parent == NULL || f->removed)
+		return perr(Enonexist, "rename");
+	if(!(nd->mode & P9_DMDIR))
+		return seterr(ENOTDIR, "rename: target is not a directory");
+	if(nd->removed)
+		return perr(Enonexist, "rename into a removed directory");
+	if(checkname(name) < 0)
+		return -1;
+	old = f->parent;
+	if(!hasperm(old, uname, P9_DMWRITE | P9_DMEXEC) || !hasperm(nd, uname, P9_DMWRITE | P9_DMEXEC))
+		return perr(Eperm, "rename");
+	if((f->mode & P9_DMDIR) && within(nd, f))
+		return seterr(EINVAL, "rename: a directory into itself");
+	t = lookup(nd, name);
+	if(t == f)
+		return 0;
+	if(t != NULL){
+		if((f->mode & P9_DMDIR) && !(t->mode & P9_DMDIR))
+			return perr(Enotdir, "rename: over a file");
+		if(!(f->mode & P9_DMDIR) && (t->mode & P9_DMDIR))
+			return perr(Eisdir, "rename: over a directory");
+		if(t->child != NULL)
+			return seterr(ENOTEMPTY, "directory not empty");
+		unlinkfile(fs, t);
+	}
+	if(strcmp(f->name, name) != 0){
+		free(f->name);
+		f->name = estrdup(name);
+	}
+	if(nd != old){
+		unlinkchild(f);
+		linkchild(nd, f);
+		touchdir(old);
+		decref(fs, old);	/* f's reference to its old directory */
+	}
+	touchdir(nd);
+	return 0;
+}
+
+static int
+rrenameat(Ram *fs, P9Req *r)
+{
+	Rfid *od, *nd;
+	File *f;
+
+	od = r->dfid->aux;
+	nd = r->newdfid->aux;
+	if(!(od->f->mode & P9_DMDIR))
+		return seterr(ENOTDIR, "rename: not a directory");
+	f = lookup(od->f, r->ifcall.name);
+	if(f == NULL)
+		return perr(Enonexist, "'%.64s'", r->ifcall.name);
+	return lmove(fs, r->dfid->uname, f, nd->f, r->ifcall.newname);
+}
+
+static int
+rrename(Ram *fs, P9Req *r)
+{
+	Rfid *rf, *nd;
+
+	rf = r->fid->aux;
+	nd = r->dfid->aux;
+	return lmove(fs, r->fid->uname, rf->f, nd->f, r->ifcall.name);
+}
+
+static int
+runlinkat(Ram *fs, P9Req *r)
+{
+	Rfid *rd;
+	File *d, *f;
+
+	rd = r->dfid->aux;
+	d = rd->f;
+	if(!(d->mode & P9_DMDIR))
+		return seterr(ENOTDIR, "unlink: not a directory");
+	f = lookup(d, r->ifcall.name);
+	if(f == NULL)
+		return perr(Enonexist, "'%.64s'", r->ifcall.name);
+	if(!hasperm(d, r->dfid->uname, P9_DMWRITE | P9_DMEXEC))
+		return perr(Eperm, "unlink");
+	if((r->ifcall.flags & AT_REMOVEDIR_) && !(f->mode & P9_DMDIR))
+		return perr(Enotdir, "rmdir");
+	if(!(r->ifcall.flags & AT_REMOVEDIR_) && (f->mode & P9_DMDIR))
+		return perr(Eisdir, "unlink");
+	if(f->child != NULL)
+		return seterr(ENOTEMPTY, "directory not empty");
+	unlinkfile(fs, f);
+	return 0;
+}
+
+static int
+rgetattr(Ram *fs, P9Req *r)
+{
+	Rfid *rf;
+	File *f, *c;
+	P9Attr *a;
+
+	rf = r->fid->aux;
+	f = rf->f;
+	a = &r->ofcall.attr;
+	a->valid = P9_GETATTR_BASIC;
+	a->qid = f->qid;
+	a->mode = lmode(f);
+	a->uid = f->nuid;
+	a->gid = f->ngid;
+	a->nlink = 1;
+	if(f->mode & P9_DMDIR){
+		a->nlink = 2;
+		for(c = f->child; c != NULL; c = c->next)
+			if(c->mode & P9_DMDIR)
+				a->nlink++;
+	}else
+		a->size = f->len;
+	if(f->removed)
+		a->nlink = 0;
+	a->blksize = 4096;
+	a->blocks = (f->cap + 511) / 512;
+	a->atime_sec = f->atime;
+	a->mtime_sec = f->mtime;
+	a->ctime_sec = f->mtime;
+	return 0;
+}
+
+static int
+rsetattr(Ram *fs, P9Req *r)
+{
+	Rfid *rf;
+	File *f;
+	P9Attr *a;
+	const char *u;
+	int owner;
+	uint32_t t;
+
+	rf = r->fid->aux;
+	f = rf->f;
+	a = &r->ifcall.attr;
+	u = r->fid->uname;
+	owner = strcmp(u, f->uid) == 0;
+	if((a->valid & P9_SETATTR_MODE) && !owner)
+		return perr(Eperm, "chmod");
+	if((a->valid & P9_SETATTR_UID) && a->uid != f->nuid)
+		return perr(Eperm, "chown");
+	if((a->valid & P9_SETATTR_GID) && a->gid != f->ngid && !owner)
+		return perr(Eperm, "chgrp");
+	if(a->valid & P9_SETATTR_SIZE){
+		if(f->mode & P9_DMDIR)
+			return perr(Eisdir, "truncate");
+		if(!owner && !hasperm(f, u, P9_DMWRITE))
+			return perr(Eperm, "truncate");
+		if(a->size > Maxfile)
+			return seterr(EFBIG, "file too large: ramfs files hold 1 GiB at most");
+		if(a->size > f->len && grow(fs, f, a->size) < 0)
+			return -1;
+	}
+	if((a->valid & (P9_SETATTR_ATIME | P9_SETATTR_MTIME)) && !owner && !hasperm(f, u, P9_DMWRITE))
+		return perr(Eperm, "utimes");
+
+	t = now();
+	if(a->valid & P9_SETATTR_SIZE){
+		if(a->size != f->len){
+			setlength(fs, f, a->size);
+			f->qid.vers++;
+			setmuid(f, u);
+		}
+		f->mtime = t;
+	}
+	if(a->valid & P9_SETATTR_MODE)
+		f->mode = (f->mode & ~0777U) | (a->mode & 0777);
+	if(a->valid & P9_SETATTR_GID)
+		f->ngid = a->gid;
+	if(a->valid & P9_SETATTR_ATIME)
+		f->atime = (a->valid & P9_SETATTR_ATIME_SET) ? (uint32_t)a->atime_sec : t;
+	if(a->valid & P9_SETATTR_MTIME)
+		f->mtime = (a->valid & P9_SETATTR_MTIME_SET) ? (uint32_t)a->mtime_sec : t;
+	return 0;
+}
+
+/* Treaddir: an entry's offset is its qid.path; the next read starts past it. */
+static int
+rreaddir(Ram *fs, P9Req *r)
+{
+	Rfid *rf;
+	File *d, *c;
+	P9Dirent e;
+	uint8_t *p;
+	uint32_t n;
+	int k;
+
+	rf = r->fid->aux;
+	d = rf->f;
+	if(!(d->mode & P9_DMDIR))
+		return perr(Enotdir, "readdir");
+	p = r->obuf + P9_RREADHDRSZ;
+	n = 0;
+	for(c = d->child; c != NULL && c->qid.path <= r->ifcall.offset; c = c->next)
+		;
+	for(; c != NULL; c = c->next){
+		e.qid = c->qid;
+		e.offset = c->qid.path;
+		e.type = (c->mode & P9_DMDIR) ? DT_DIR : DT_REG;
+		e.name = c->name;
+		k = p9_packdirent(&e, p + n, r->ifcall.count - n);
+		if(k < 0)
+			return -1;
+		if(k == 0)
+			break;
+		n += k;
+	}
+	if(n == 0 && c != NULL)
+		return seterr(EINVAL, "readdir: count %u too small for an entry", r->ifcall.count);
+	d->atime = now();
+	r->ofcall.data = p;
+	r->ofcall.count = n;
+	return 0;
+}
+
+static int
+rstatfs(Ram *fs, P9Req *r)
+{
+	P9Statfs *s;
+
+	s = &r->ofcall.statfs;
+	s->type = V9fsmagic;
+	s->bsize = 4096;
+	s->blocks = fs->maxtotal / 4096;
+	s->bfree = s->bavail = (fs->maxtotal - fs->total) / 4096;
+	s->files = 1 << 30;
+	s->ffree = (1 << 30) - (fs->path < (1 << 30) ? fs->path : 0);
+	s->namelen = Maxname;
+	return 0;
+}
+
+/* Locks are the client kernel's business here: every request succeeds, no lock is held. */
+static int
+rlock(Ram *fs, P9Req *r)
+{
+	if(r->ifcall.type == P9_TLOCK){
+		r->ofcall.status = P9_LOCK_SUCCESS;
+		return 0;
+	}
+	r->ofcall.lock = r->ifcall.lock;
+	r->ofcall.lock.type = P9_LOCK_TYPE_UNLCK;
+	snprintf(tlockid, sizeof tlockid, "%s", r->ifcall.lock.client_id != NULL ? r->ifcall.lock.client_id : "");
+	r->ofcall.lock.client_id = tlockid;
+	return 0;
+}
+
 static int
 serve(P9Req *r)
 {
@@ -723,6 +1163,43 @@ serve(P9Req *r)
 		break;
 	case P9_TREMOVE:
 		rc = rremove(fs, r);
+		break;
+	case P9_TLOPEN:
+		rc = rlopen(fs, r);
+		break;
+	case P9_TLCREATE:
+		rc = rlcreate(fs, r);
+		break;
+	case P9_TMKDIR:
+		rc = rmkdir(fs, r);
+		break;
+	case P9_TRENAMEAT:
+		rc = rrenameat(fs, r);
+		break;
+	case P9_TRENAME:
+		rc = rrename(fs, r);
+		break;
+	case P9_TUNLINKAT:
+		rc = runlinkat(fs, r);
+		break;
+	case P9_TGETATTR:
+		rc = rgetattr(fs, r);
+		break;
+	case P9_TSETATTR:
+		rc = rsetattr(fs, r);
+		break;
+	case P9_TREADDIR:
+		rc = rreaddir(fs, r);
+		break;
+	case P9_TSTATFS:
+		rc = rstatfs(fs, r);
+		break;
+	case P9_TFSYNC:
+		rc = 0;
+		break;
+	case P9_TLOCK:
+	case P9_TGETLOCK:
+		rc = rlock(fs, r);
 		break;
 	default:
 		rc = seterr(EOPNOTSUPP, "ramfs: %s not supported", p9_typename(r->ifcall.type));
@@ -796,11 +1273,13 @@ ramfs_init(P9Srv *s, const char *owner)
 	if(fs->maxtotal < (uint64_t)Maxfile)
 		fs->maxtotal = Maxfile;
 	fs->root = newfile(fs, NULL, "/", P9_DMDIR | 0777, owner, owner);
+	fs->root->nuid = geteuid();
+	fs->root->ngid = getegid();
 	s->aux = fs;
 	s->serve = serve;
 	s->clone = clonefid;
 	s->destroyfid = destroyfid;
-	s->dialects = (1 << P9_9P2000) | (1 << P9_9P2000U);
+	s->dialects = 0;	/* all three */
 }
 
 void

@@ -46,7 +46,8 @@ struct Req {
 	size_t ilen;
 	int state;
 	int aborted;	/* by a later Tversion: no reply */
-	int registered;	/* in the in-flight list */
+	int registered;	/* counted in nreq and inbytes */
+	int listed;	/* in the in-flight list: its tag is in use */
 	Req *next;	/* queue */
 	Req *link;	/* in-flight list */
 	Req *flush;	/* Tflushes waiting for this request */
@@ -305,6 +306,28 @@ writeall(Conn *c, const uint8_t *buf, size_t n)
 	return rc;
 }
 
+static void
+releasefids(Conn *c, Req *q)
+{
+	putfid(c, q->r.fid);
+	putfid(c, q->r.newfid);
+	putfid(c, q->r.dfid);
+	putfid(c, q->r.newdfid);
+	q->r.fid = q->r.newfid = q->r.dfid = q->r.newdfid = NULL;
+}
+
+static void
+unlinkreq(Conn *c, Req *q)
+{
+	Req **l;
+
+	for(l = &c->inflight; *l != NULL; l = &(*l)->link)
+		if(*l == q){
+			*l = q->link;
+			break;
+		}
+}
+
 /*
  * Pack q's reply into buf (len bytes) and send it.  rc < 0: an error
  * reply from the thread's error record.  A reply that does not pack
@@ -329,20 +352,37 @@ sendreply(Conn *c, Req *q, int rc, uint8_t *buf, size_t len)
 		o->type = q->r.ifcall.type + 1;
 		o->tag = q->r.ifcall.tag;
 	}
-	if(q->aborted)
-		return;
-	n = p9_pack(o, dialect, buf, len);
-	if(n < 0){
-		adderr("%s", p9_typename(o->type) != NULL ? p9_typename(o->type) : "reply");
-		p9_rerror(o, q->r.ifcall.tag, dialect);
+	n = -1;
+	if(!q->aborted){
 		n = p9_pack(o, dialect, buf, len);
-		if(n < 0)
-			return;
+		if(n < 0){
+			adderr("%s", p9_typename(o->type) != NULL ? p9_typename(o->type) : "reply");
+			p9_rerror(o, q->r.ifcall.tag, dialect);
+			n = p9_pack(o, dialect, buf, len);
+		}
+		if(n >= 0 && c->srv->debug)
+			trace(c, "->", o, dialect);
 	}
-	if(c->srv->debug)
-		trace(c, "->", o, dialect);
+	/*
+	 * The reply is packed, so nothing points into the fids any more:
+	 * let them go now, so that a clunk (Tclunk, Tremove, or one that
+	 * came while this request ran) is complete when the client sees an
+	 * answer.
+	 */
+	releasefids(c, q);
 	pthread_mutex_lock(&c->wlk);
-	if(!c->dead && writeall(c, buf, n) < 0){
+	/*
+	 * The tag is free once the client can see the reply, so it may be
+	 * used again at once; and a Tflush that no longer finds it still
+	 * answers after the reply, since it too must take the write lock.
+	 */
+	pthread_mutex_lock(&c->lk);
+	if(q->listed){
+		unlinkreq(c, q);
+		q->listed = 0;
+	}
+	pthread_mutex_unlock(&c->lk);
+	if(n >= 0 && !c->dead && writeall(c, buf, n) < 0){
 		c->werrno = errno;
 		pthread_mutex_lock(&c->lk);
 		c->dead = 1;
@@ -357,25 +397,10 @@ sendreply(Conn *c, Req *q, int rc, uint8_t *buf, size_t len)
 static void
 freereq(Conn *c, Req *q)
 {
-	putfid(c, q->r.fid);
-	putfid(c, q->r.newfid);
-	putfid(c, q->r.dfid);
-	putfid(c, q->r.newdfid);
+	releasefids(c, q);
 	p9_freefcall(&q->r.ifcall);
 	free(q->ibuf);
 	free(q);
-}
-
-static void
-unlinkreq(Conn *c, Req *q)
-{
-	Req **l;
-
-	for(l = &c->inflight; *l != NULL; l = &(*l)->link)
-		if(*l == q){
-			*l = q->link;
-			break;
-		}
 }
 
 /*
@@ -391,8 +416,11 @@ finish(Conn *c, Req *q)
 	pthread_mutex_lock(&c->lk);
 	fl = q->flush;
 	q->flush = NULL;
-	if(q->registered){
+	if(q->listed){
 		unlinkreq(c, q);
+		q->listed = 0;
+	}
+	if(q->registered){
 		c->nreq--;
 		c->inbytes -= q->ilen;
 		pthread_cond_broadcast(&c->room);
@@ -691,6 +719,7 @@ check(Conn *c, Req *q)
 		break;
 	}
 	q->registered = 1;
+	q->listed = 1;
 	q->state = Running;
 	q->link = c->inflight;
 	c->inflight = q;

@@ -36,7 +36,8 @@ me=$(id -un)
 
 # --- over stdin and stdout ---
 is "$(r)" "version 9P2000 msize 8192" "version and attach; ramfs exits 0 at end of file"
-is "$("$P9" -V 9P2000.L -e "$NS9 ramfs" version 2>&1)" "version 9P2000 msize 8192" "9P2000.L asked: 9P2000 answered"
+is "$("$P9" -V 9P2000.L -e "$NS9 ramfs" version 2>&1)" "version 9P2000.L msize 8192" "9P2000.L is served"
+is "$("$P9" -V 9P2000.x -e "$NS9 ramfs" version 2>&1)" "version 9P2000 msize 8192" "9P2000.x asked: 9P2000 answered"
 is "$("$P9" -V 9P2000.u -e "$NS9 ramfs" version 2>&1)" "version 9P2000.u msize 8192" "9P2000.u is served"
 is "$("$P9" -V 9P2001 -e "$NS9 ramfs" version 2>&1)" "version unknown msize 8192" "an unknown version: unknown"
 is "$("$P9" -m 3000000 -e "$NS9 ramfs" version 2>&1)" "version 9P2000 msize 1048600" "msize: at most 1 MiB of data"

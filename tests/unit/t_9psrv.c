@@ -926,6 +926,51 @@ testflush(void)
 	is_int(endconv(v), 0, "end");
 }
 
+/*
+ * A tag is free as soon as its reply can be read: a client that reuses it
+ * at once is never told it is in use; a clunked fid is destroyed before
+ * the Rclunk.
+ */
+static void
+testreuse(void)
+{
+	const char *a[] = {"a"};
+	P9Fcall t, r;
+	Conv *v;
+	int i, good, d;
+
+	v = startconv(2, 8192, 0);
+	begin(v);
+	good = 0;
+	for(i = 0; i < 2000; i++){
+		t = tfid(P9_TSTAT, 0);
+		t.tag = 7;
+		if(rpc(v, &t, &r) == 0 && r.type == P9_RSTAT && r.tag == 7)
+			good++;
+		p9_freefcall(&r);
+	}
+	is_int(good, 2000, "2000 Tstats reusing tag 7 at once: all answered Rstat");
+	for(i = 0, good = 0; i < 200; i++){
+		t = twalk(0, 1, 1, a);
+		t.tag = 8;
+		rpc(v, &t, &r);
+		p9_freefcall(&r);
+		pthread_mutex_lock(&lk);
+		d = destroyed;
+		pthread_mutex_unlock(&lk);
+		t = tfid(P9_TCLUNK, 1);
+		t.tag = 8;
+		if(rpc(v, &t, &r) == 0 && r.type == P9_RCLUNK){
+			pthread_mutex_lock(&lk);
+			good += destroyed == d + 1;
+			pthread_mutex_unlock(&lk);
+		}
+		p9_freefcall(&r);
+	}
+	is_int(good, 200, "a clunked fid is destroyed before its Rclunk");
+	is_int(endconv(v), 0, "end");
+}
+
 /* The client hangs up while a request runs: everything is freed. */
 static void
 testhangup(void)
@@ -1056,6 +1101,7 @@ main(void)
 	testio();
 	testbad();
 	testflush();
+	testreuse();
 	testhangup();
 	testtrace();
 	testdotl();
