@@ -22,6 +22,9 @@
  *	dirread P COUNT OFF	one directory Tread, prints count and names
  *	raw HEX			send these bytes; prints the reply, or "hangup"
  *	walkfids N		walk N fids to the root and keep them (a leak probe)
+ * When 9P2000.L is agreed, stat (mode size uid gid nlink vers), ls,
+ * create, mkdir, rm, rmdir, mv P NEWPATH, truncate and chmod use .L
+ * messages, and read and write open with Tlopen.
  * Every wait is bounded: p9call gives up after 30 seconds.
  */
 #include <errno.h>
@@ -37,6 +40,8 @@
 #include <unistd.h>
 
 enum {
+	Rlerror = 7, Tlopen = 12, Tlcreate = 14, Tgetattr = 24, Tsetattr = 26, Treaddir = 40,
+	Tmkdir = 72, Trenameat = 74, Tunlinkat = 76,
 	Tversion = 100, Tattach = 104, Rerror = 107, Tflush = 108, Twalk = 110, Topen = 112,
 	Tcreate = 114, Tread = 116, Twrite = 118, Tclunk = 120, Tremove = 122, Tstat = 124,
 	Twstat = 126,
@@ -56,6 +61,7 @@ static uint8_t *tx, *rx;
 static size_t txn;
 static char errbuf[1024];
 static uint32_t nextfid = 100;
+static int dotl;	/* 9P2000.L was agreed: the ops use its messages */
 
 /* --- packing --- */
 
@@ -248,6 +254,13 @@ rpc(void)
 		snprintf(errbuf, sizeof errbuf, "%s", ename);
 		return -1;
 	}
+	if(type == Rlerror){
+		uint32_t e;
+
+		e = g(4);
+		snprintf(errbuf, sizeof errbuf, "%s", strerrorname_np(e) != NULL ? strerrorname_np(e) : "bad errno");
+		return -1;
+	}
 	if(type != want){
 		snprintf(errbuf, sizeof errbuf, "reply type %d, want %d", type, want);
 		return -1;
@@ -317,9 +330,12 @@ walkto(const char *path, uint32_t *fidp)
 static int
 openfid(uint32_t fid, int mode)
 {
-	begin(Topen);
+	begin(dotl ? Tlopen : Topen);
 	p4(fid);
-	p1(mode);
+	if(dotl)	/* OREAD, OWRITE, OTRUNC as Linux flags */
+		p4((mode & 3) | ((mode & 0x10) ? 01000 : 0));
+	else
+		p1(mode);
 	if(rpc() < 0)
 		return -1;
 	g(13);
@@ -456,6 +472,177 @@ hexval(int c)
 	return -1;
 }
 
+/* Split path into a walk to its directory (a new fid) and the last name. */
+static int
+walkparent(const char *path, uint32_t *fidp, const char **namep)
+{
+	static char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if(slash != NULL){
+		*slash = 0;
+		*namep = path + (slash - dir) + 1;
+	}else{
+		dir[0] = 0;
+		*namep = path;
+	}
+	return walkto(dir, fidp);
+}
+
+/*
+ * The ops that differ in 9P2000.L: stat (Tgetattr), ls (Treaddir), create
+ * (Tlcreate), mkdir (Tmkdir), rm and rmdir (Tunlinkat), mv P NEWPATH
+ * (Trenameat), truncate and chmod (Tsetattr).  Returns 1 for an op that
+ * is the same in every dialect.
+ */
+static int
+lop(int argc, char **argv, int *ip, const char *o)
+{
+	uint32_t fid, dfid, ndfid;
+	const char *name, *nname;
+	char nbuf[512];
+	uint64_t off, cookie;
+	int i, n;
+
+	i = *ip;
+	if(strcmp(o, "stat") == 0){
+		uint64_t valid, size, nlink;
+		uint32_t mode, uid, gid, vers;
+
+		*ip = i + 1;
+		if(walkto(argv[i + 1], &fid) < 0)
+			return -1;
+		begin(Tgetattr);
+		p4(fid);
+		p8(0x3fff);
+		if(rpc() < 0)
+			return -1;
+		valid = g(8);
+		g(1);
+		vers = g(4);
+		g(8);
+		mode = g(4);
+		uid = g(4);
+		gid = g(4);
+		nlink = g(8);
+		g(8);
+		size = g(8);
+		rp = re;
+		(void)valid;
+		printf("mode %o size %llu uid %u gid %u nlink %llu vers %u\n", mode, (unsigned long long)size,
+			uid, gid, (unsigned long long)nlink, vers);
+		return clunk(fid);
+	}
+	if(strcmp(o, "ls") == 0){
+		*ip = i + 1;
+		if(walkopen(argv[i + 1], 0, &fid) < 0)
+			return -1;
+		cookie = 0;
+		for(;;){
+			begin(Treaddir);
+			p4(fid);
+			p8(cookie);
+			p4(msize - 24);
+			if(rpc() < 0)
+				return -1;
+			n = g(4);
+			if(n == 0)
+				break;
+			while(rp < re && !rbad){
+				g(13);
+				cookie = g(8);
+				g(1);
+				gstr(nbuf, sizeof nbuf);
+				printf("%s\n", nbuf);
+			}
+			if(rbad){
+				snprintf(errbuf, sizeof errbuf, "malformed Rreaddir");
+				return -1;
+			}
+		}
+		return clunk(fid);
+	}
+	if(strcmp(o, "create") == 0 || strcmp(o, "mkdir") == 0){
+		*ip = i + 1;
+		if(walkparent(argv[i + 1], &fid, &name) < 0)
+			return -1;
+		if(o[0] == 'c'){
+			begin(Tlcreate);
+			p4(fid);
+			pstr(name);
+			p4(01 | 0100);	/* O_WRONLY|O_CREAT */
+			p4(0644);
+			p4(0);
+		}else{
+			begin(Tmkdir);
+			p4(fid);
+			pstr(name);
+			p4(0755);
+			p4(0);
+		}
+		n = rpc();
+		clunk(fid);
+		return n;
+	}
+	if(strcmp(o, "rm") == 0 || strcmp(o, "rmdir") == 0){
+		*ip = i + 1;
+		if(walkparent(argv[i + 1], &fid, &name) < 0)
+			return -1;
+		begin(Tunlinkat);
+		p4(fid);
+		pstr(name);
+		p4(o[1] == 'm' && o[2] == 'd' ? 0x200 : 0);
+		n = rpc();
+		clunk(fid);
+		return n;
+	}
+	if(strcmp(o, "mv") == 0){
+		if(i + 2 >= argc)
+			return 1;
+		*ip = i + 2;
+		if(walkparent(argv[i + 1], &dfid, &name) < 0)
+			return -1;
+		if(walkparent(argv[i + 2], &ndfid, &nname) < 0){
+			clunk(dfid);
+			return -1;
+		}
+		begin(Trenameat);
+		p4(dfid);
+		pstr(name);
+		p4(ndfid);
+		pstr(nname);
+		n = rpc();
+		clunk(dfid);
+		clunk(ndfid);
+		return n;
+	}
+	if(strcmp(o, "truncate") == 0 || strcmp(o, "chmod") == 0){
+		if(i + 2 >= argc)
+			return 1;
+		*ip = i + 2;
+		if(walkto(argv[i + 1], &fid) < 0)
+			return -1;
+		off = strtoull(argv[i + 2], NULL, o[0] == 'c' ? 8 : 0);
+		begin(Tsetattr);
+		p4(fid);
+		p4(o[0] == 'c' ? 1 : 8);
+		p4(o[0] == 'c' ? off : 0);
+		p4(0);
+		p4(0);
+		p8(o[0] == 't' ? off : 0);
+		p8(0);
+		p8(0);
+		p8(0);
+		p8(0);
+		n = rpc();
+		clunk(fid);
+		return n;
+	}
+	return 1;
+}
+
 /* --- the script --- */
 
 static int
@@ -496,6 +683,7 @@ op(int argc, char **argv, int *ip, const char **what)
 			if(done() < 0)
 				return -1;
 			printf("version %s msize %u\n", v, m);
+			dotl = strcmp(v, "9P2000.L") == 0;
 			if(m < msize)
 				msize = m;
 		}
@@ -507,6 +695,8 @@ op(int argc, char **argv, int *ip, const char **what)
 		p4(NOFID);
 		pstr(uname);
 		pstr(aname);
+		if(dotl)
+			p4(0xffffffffU);	/* n_uname: none */
 		if(rpc() < 0)
 			return -1;
 		g(13);
@@ -557,6 +747,11 @@ op(int argc, char **argv, int *ip, const char **what)
 
 		snprintf(w, sizeof w, "%s %s", o, argv[i + 1]);
 		*what = w;
+	}
+	if(dotl){
+		n = lop(argc, argv, ip, o);
+		if(n != 1)
+			return n;
 	}
 	if(strcmp(o, "stat") == 0 || strcmp(o, "times") == 0){
 		*ip = i + 1;

@@ -91,6 +91,34 @@ is "$(r create f try writeat f 1073741824 x try truncate f 2000000000 try writea
 	"$(printf 'error: file too large: ramfs files hold 1 GiB at most\nerror: file too large: ramfs files hold 1 GiB at most\nerror: file too large: ramfs files hold 1 GiB at most\nf 644 0 glenda %s glenda 0' "$me")" \
 	"past 1 GiB: file too large, and nothing changes"
 
+# 9P2000.L: the messages Linux clients use
+rl() { "$P9" -V 9P2000.L -e "$NS9 ramfs" version attach "$@" 2>&1; }
+is "$(rl mkdir d create d/f write d/f hello read d/f stat d/f ls d)" \
+	"$(printf 'version 9P2000.L msize 8192\nhellomode 100644 size 5 uid %d gid %d nlink 1 vers 1\nf' "$(id -u)" "$(id -g)")" \
+	".L: mkdir, lcreate, lopen, write, read, getattr, readdir"
+is "$(rl mkdir d mkdir e create d/f write d/f moved mv d/f e/g ls d ls e read e/g | tail -n 2)" "$(printf 'g\nmoved')" \
+	".L: renameat moves a file into another directory"
+is "$(rl create a write a one create b write b two mv a b ls / read b | tail -n 2)" "$(printf 'b\none')" \
+	".L: renameat replaces an existing file"
+is "$(rl mkdir d mkdir d/s try mv d d/s/x try mv d/s d/s ls d | tail -n 2)" "$(printf 'error: EINVAL\ns')" \
+	".L: a directory cannot move into itself; a rename onto itself changes nothing"
+is "$(rl create f write f 0123456789 truncate f 3 chmod f 600 stat f read f | tail -n 1)" \
+	"$(printf 'mode 100600 size 3 uid %d gid %d nlink 1 vers 2\n012' "$(id -u)" "$(id -g)" | tail -n 1)" \
+	".L: setattr truncates and changes the mode"
+is "$(rl mkdir d create d/f try rmdir d/f try rm d try rmdir d rm d/f rmdir d ls / try stat d | tail -n 4)" \
+	"$(printf 'error: ENOTDIR\nerror: EISDIR\nerror: ENOTEMPTY\nerror: ENOENT')" \
+	".L: unlinkat checks the kind and emptiness"
+is "$(rl mkdir d create d/a create d/b create d/c rm d/b create d/d ls d | tail -n 3)" "$(printf 'a\nc\nd')" \
+	".L: readdir after a remove and a create"
+
+# directories that take several reads: 9P2000 offsets and .L cookies
+ops=$(i=0; while [ $i -lt 100 ]; do printf 'create d/f%03d ' $i; i=$((i + 1)); done)
+want=$(i=0; while [ $i -lt 100 ]; do printf 'f%03d\n' $i; i=$((i + 1)); done)
+is "$("$P9" -m 1024 -e "$NS9 ramfs" version attach mkdir d $ops ls d 2>&1 | tail -n +2)" "$want" \
+	"9P2000: 100 entries read 1 KiB at a time, each once, in order"
+is "$("$P9" -m 1024 -V 9P2000.L -e "$NS9 ramfs" version attach mkdir d $ops ls d 2>&1 | tail -n +2)" "$want" \
+	".L: 100 entries read 1 KiB at a time, each once, in order"
+
 # the -D trace
 "$P9" -e "$NS9 ramfs -D 2>$SCR/trace" version attach stat / >/dev/null 2>&1
 # version, attach, walk, stat, clunk: 5 in, 5 out
