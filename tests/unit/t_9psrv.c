@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "9p.h"
@@ -286,6 +288,7 @@ struct Conv {
 	int sfd;
 	pthread_t t;
 	int rc;
+	int tid;	/* of the thread in p9_serve: the reader */
 	int dialect;
 	size_t msize;
 	uint8_t buf[1 << 16];
@@ -297,6 +300,7 @@ servethread(void *arg)
 	Conv *v;
 
 	v = arg;
+	__atomic_store_n(&v->tid, gettid(), __ATOMIC_SEQ_CST);
 	v->rc = p9_serve(&v->srv, v->sfd, v->sfd);
 	close(v->sfd);
 	return NULL;
@@ -971,6 +975,74 @@ testreuse(void)
 	is_int(endconv(v), 0, "end");
 }
 
+/*
+ * Wait until the reader thread waits on a condition (futex) rather than in
+ * read: it has taken what was sent and is waiting for the requests in
+ * flight.  Bounded by the test's timeout.
+ */
+static void
+waitreaderblocked(Conv *v)
+{
+	char path[64], buf[64];
+	int fd, tid;
+	ssize_t n;
+
+	while((tid = __atomic_load_n(&v->tid, __ATOMIC_SEQ_CST)) == 0)
+		sched_yield();
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+	for(;;){
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if(fd >= 0)
+			close(fd);
+		if(n <= 0)
+			return;
+		buf[n] = 0;
+		if(atoi(buf) == SYS_futex)
+			return;
+		sched_yield();
+	}
+}
+
+/* A second Tversion aborts what is outstanding: no reply for it, Rversion after the running one ends. */
+static void
+testreversion(void)
+{
+	const char *block[] = {"block"};
+	P9Fcall t, r;
+	Conv *v;
+
+	v = startconv(1, 8192, 0);
+	begin(v);
+	t = twalk(0, 1, 1, block);
+	expect(v, &t, P9_RWALK, &r, "walk block");
+	p9_freefcall(&r);
+	t = tfid(P9_TOPEN, 1);
+	expect(v, &t, P9_ROPEN, &r, "open block");
+	p9_freefcall(&r);
+	t = tfid(P9_TREAD, 1);
+	t.tag = 50;
+	t.count = 1;
+	tsend(v, &t);
+	waitblocked(1);
+	t = tfid(P9_TSTAT, 0);
+	t.tag = 51;
+	tsend(v, &t);
+	t = (P9Fcall){.type = P9_TFLUSH, .tag = 52, .oldtag = 50};
+	tsend(v, &t);
+	t = (P9Fcall){.type = P9_TVERSION, .tag = P9_NOTAG, .msize = 8192, .version = "9P2000"};
+	tsend(v, &t);
+	waitreaderblocked(v);
+	release();
+	ok(trecv(v, &r) == 0 && r.type == P9_RVERSION, "second Tversion: the next reply is Rversion");
+	p9_freefcall(&r);
+	t = tfid(P9_TSTAT, 0);
+	expect(v, &t, P9_RERROR, &r, "then fid 0 is gone, and no reply to the aborted read, stat or flush came");
+	p9_freefcall(&r);
+	is_int(endconv(v), 0, "end");
+	rearm();
+}
+
 /* The client hangs up while a request runs: everything is freed. */
 static void
 testhangup(void)
@@ -1102,6 +1174,7 @@ main(void)
 	testbad();
 	testflush();
 	testreuse();
+	testreversion();
 	testhangup();
 	testtrace();
 	testdotl();
