@@ -1036,8 +1036,11 @@ p9_serve(P9Srv *s, int rfd, int wfd)
 	Req *q;
 	struct stat st;
 	sigset_t all, old;
-	int i, rc;
+	char etext[ERRMAX];
+	int i, rc, ecode;
 
+	ecode = 0;
+	etext[0] = 0;
 	c = emalloc(sizeof *c);
 	c->srv = s;
 	c->rfd = rfd;
@@ -1088,6 +1091,11 @@ p9_serve(P9Srv *s, int rfd, int wfd)
 		}
 	}
 	pthread_mutex_unlock(&c->wlk);
+	if(rc < 0){
+		/* destroyfid and the replies below may set errors of their own */
+		ecode = errcode();
+		snprintf(etext, sizeof etext, "%s", errtext());
+	}
 
 	/* Answer what is in flight, stop the workers, clunk every fid. */
 	drain(c);
@@ -1106,7 +1114,9 @@ p9_serve(P9Srv *s, int rfd, int wfd)
 	pthread_mutex_destroy(&c->wlk);
 	pthread_mutex_destroy(&c->lk);
 	free(c);
-	return rc < 0 ? -1 : 0;
+	if(rc < 0)
+		return seterr(ecode, "%s", etext);
+	return 0;
 }
 
 /* --- listening --- */
