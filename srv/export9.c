@@ -126,7 +126,7 @@ x9open(P9Req *r)
 		seterr(EBADF, "fid already open");
 		goto out;
 	}
-	fd = xresolve(fs, path, oflags, r->dialect == P9_9P2000);
+	fd = xopenfid(f, path, oflags, r->dialect == P9_9P2000);
 	if(fd < 0 || xsetopen(f, fd, &st) < 0)
 		goto out;
 	f->rclose = (mode & P9_ORCLOSE) != 0;
@@ -367,21 +367,23 @@ x9remove(P9Req *r)
 	Xfid *f;
 	char path[PATH_MAX];
 	const char *base;
-	int dfd, ret;
+	int dfd, pfd, ret;
 
 	fs = r->srv->aux;
 	f = r->fid->aux;
 	f->rclose = 0;
-	if(xgetpath(f, path) < 0)
+	if(xgone(f) < 0 || xgetpath(f, path) < 0)
 		return -1;
 	dfd = xparent(fs, path, r->dialect == P9_9P2000, &base);
 	if(dfd < 0)
 		return -1;
+	pfd = xprepin(fs, path, dfd, base);
 	ret = unlinkat(dfd, base, 0);
 	if(ret < 0 && errno == EISDIR)
 		ret = unlinkat(dfd, base, AT_REMOVEDIR);
 	if(ret < 0)
 		syserr(NULL);
+	xpin(fs, path, pfd, ret == 0);
 	close(dfd);
 	return ret;
 }
@@ -402,7 +404,7 @@ x9stat(P9Req *r)
 	if(f->fd >= 0)
 		fd = dup(f->fd);
 	else
-		fd = xresolve(fs, path, O_PATH, r->dialect == P9_9P2000);
+		fd = xopenfid(f, path, O_PATH, r->dialect == P9_9P2000);
 	if(fd < 0)
 		return -1;
 	if(fstat(fd, &st) < 0){
@@ -433,7 +435,7 @@ x9wstat(P9Req *r)
 	struct stat st;
 	uint32_t uid, gid;
 	mode_t mode;
-	int follow, fd, dfd, ret, any;
+	int follow, fd, dfd, pfd, ret, any, e;
 
 	fs = r->srv->aux;
 	f = r->fid->aux;
@@ -460,13 +462,15 @@ x9wstat(P9Req *r)
 			return -1;
 		if(strcmp(path, ".") == 0)
 			return seterr(EBUSY, "file in use: the root of the tree");
+		if(xgone(f) < 0)
+			return -1;
 		strcpy(npath, path);
 		*(char *)xbase(npath) = 0;
 		if(strlen(npath) + strlen(newname) >= PATH_MAX)
 			return seterr(ENAMETOOLONG, "file name too long");
 		strcat(npath, newname);
 	}
-	fd = xresolve(fs, path, O_PATH, follow);
+	fd = xopenfid(f, path, O_PATH, follow);
 	if(fd < 0)
 		return -1;
 	ret = -1;
@@ -521,11 +525,18 @@ x9wstat(P9Req *r)
 		dfd = xparent(fs, path, follow, &base);
 		if(dfd < 0)
 			goto out;
-		/* Plan 9: renaming onto an existing name fails. */
-		if(renameat2(dfd, base, dfd, newname, RENAME_NOREPLACE) < 0){
+		/*
+		 * Onto an existing name, the rename replaces it, as rename(2)
+		 * and u9fs do (Plan 9's own servers refuse; its mv removes the
+		 * target first); fids naming the replaced file keep it.
+		 */
+		pfd = xprepin(fs, npath, dfd, newname);
+		e = renameat(dfd, base, dfd, newname);
+		if(e < 0)
 			syserr(NULL);
+		xpin(fs, npath, pfd, e == 0);
+		if(e < 0)
 			goto out;
-		}
 		xrenamed(fs, path, npath);
 	}
 	if(!any && f->fd >= 0 && fsync(f->fd) < 0 && errno != EINVAL){

@@ -100,6 +100,7 @@ pathget(Xfs *fs, const char *s)
 	p->s = estrdup(s);
 	p->hash = h;
 	p->ref = 1;
+	p->fd = -1;
 	tabinsert(fs, p);
 	return p;
 }
@@ -110,7 +111,10 @@ pathput(Xfs *fs, Xpath *p)
 {
 	if(p == NULL || --p->ref > 0)
 		return;
-	tabremove(fs, p);
+	if(!p->gone)
+		tabremove(fs, p);
+	if(p->fd >= 0)
+		close(p->fd);
 	free(p->s);
 	free(p);
 }
@@ -128,6 +132,23 @@ xnewfid(Xfs *fs, const char *path)
 	f->path = pathget(fs, path);
 	pthread_mutex_unlock(&fs->lk);
 	return f;
+}
+
+/* A new fid naming what f names (the same Xpath: a clone). */
+Xfid *
+xdupfid(Xfid *f)
+{
+	Xfid *n;
+
+	n = emalloc(sizeof *n);
+	n->fs = f->fs;
+	n->fd = -1;
+	pthread_mutex_init(&n->lk, NULL);
+	pthread_mutex_lock(&f->fs->lk);
+	n->path = f->path;
+	n->path->ref++;
+	pthread_mutex_unlock(&f->fs->lk);
+	return n;
 }
 
 int
@@ -189,6 +210,114 @@ xrenamed(Xfs *fs, const char *old, const char *new)
 		tabinsert(fs, p);
 	}
 	pthread_mutex_unlock(&fs->lk);
+}
+
+/*
+ * Before name (path) in dfd is unlinked or replaced: when fids name it,
+ * an O_PATH fd of what it is now, for xpin.  -1 when nobody names it
+ * (or it is gone already).
+ */
+int
+xprepin(Xfs *fs, const char *path, int dfd, const char *name)
+{
+	struct open_how how;
+	Xpath *p;
+	uint32_t h;
+	int named, e;
+
+	h = hashstr(path);
+	named = 0;
+	pthread_mutex_lock(&fs->lk);
+	if(fs->ntab > 0)
+		for(p = fs->tab[h % fs->ntab]; p != NULL && !named; p = p->next)
+			named = p->hash == h && strcmp(p->s, path) == 0;
+	pthread_mutex_unlock(&fs->lk);
+	if(!named)
+		return -1;
+	memset(&how, 0, sizeof how);
+	how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
+	e = errno;
+	h = syscall(SYS_openat2, dfd, name, &how, sizeof how);
+	errno = e;
+	return (int)h;
+}
+
+/*
+ * After the unlink (or replacement) of path: the fids that named a file
+ * other than a directory or a link keep it through fd.  Consumes fd.
+ */
+void
+xpin(Xfs *fs, const char *path, int fd, int unlinked)
+{
+	Xpath *p, **l;
+	struct stat st;
+	size_t i;
+	int kept;
+
+	if(fd < 0)
+		return;
+	if(!unlinked || fstat(fd, &st) < 0 || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)){
+		close(fd);
+		return;
+	}
+	kept = 0;
+	pthread_mutex_lock(&fs->lk);
+	for(i = 0; i < fs->ntab; i++)
+		for(l = &fs->tab[i]; (p = *l) != NULL;){
+			if(strcmp(p->s, path) != 0){
+				l = &p->next;
+				continue;
+			}
+			*l = p->next;
+			fs->npath--;
+			p->next = NULL;
+			p->gone = 1;
+			p->fd = kept++ ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
+		}
+	pthread_mutex_unlock(&fs->lk);
+	if(!kept)
+		close(fd);
+}
+
+/* 0, or -1 (ENOENT) when f's name is gone: it cannot be renamed, removed or linked by name. */
+int
+xgone(Xfid *f)
+{
+	int gone;
+
+	pthread_mutex_lock(&f->fs->lk);
+	gone = f->path->gone;
+	pthread_mutex_unlock(&f->fs->lk);
+	return gone ? seterr(ENOENT, "file does not exist: its name was removed") : 0;
+}
+
+/*
+ * Open f's file: its path beneath the root, or when its name is gone the
+ * inode kept for it (reopened through its /proc link, which is our own
+ * fd, not a name from the tree).
+ */
+int
+xopenfid(Xfid *f, const char *path, int oflags, int follow)
+{
+	char buf[64];
+	int fd, pfd;
+
+	pthread_mutex_lock(&f->fs->lk);
+	pfd = f->path->fd >= 0 ? fcntl(f->path->fd, F_DUPFD_CLOEXEC, 0) : -2;
+	pthread_mutex_unlock(&f->fs->lk);
+	if(pfd == -2)
+		return xresolve(f->fs, path, oflags, follow);
+	if(pfd < 0)
+		return syserr(NULL);
+	if(oflags & O_PATH)
+		return pfd;
+	snprintf(buf, sizeof buf, "/proc/self/fd/%d", pfd);
+	fd = open(buf, (oflags & ~O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY);
+	if(fd < 0)
+		syserr(NULL);
+	close(pfd);
+	return fd;
 }
 
 /* --- names and confinement --- */
@@ -532,7 +661,7 @@ xtruncate(Xfs *fs, Xfid *f, const char *path, int follow, uint64_t len)
 		}
 	}
 	/* O_NONBLOCK: a fifo must not hang the server (ENXIO instead). */
-	fd = xresolve(fs, path, O_WRONLY | O_NONBLOCK, follow);
+	fd = xopenfid(f, path, O_WRONLY | O_NONBLOCK, follow);
 	if(fd < 0)
 		return -1;
 	r = ftruncate(fd, len);
@@ -679,13 +808,7 @@ xwalk(P9Req *r)
 static int
 xclone(P9Fid *old, P9Fid *new)
 {
-	Xfid *f;
-	char path[PATH_MAX];
-
-	f = old->aux;
-	if(xgetpath(f, path) < 0)
-		return -1;
-	new->aux = xnewfid(f->fs, path);
+	new->aux = xdupfid(old->aux);
 	return 0;
 }
 
@@ -705,7 +828,7 @@ xdestroyfid(P9Fid *fid)
 	fs = f->fs;
 	if(f->fd >= 0)
 		close(f->fd);
-	if(f->rclose && !fs->rdonly && xgetpath(f, path) == 0){
+	if(f->rclose && !fs->rdonly && xgone(f) == 0 && xgetpath(f, path) == 0){
 		/* ORCLOSE: nobody is told if this fails (Plan 9 neither). */
 		dfd = xparent(fs, path, 1, &base);
 		if(dfd >= 0){

@@ -27,6 +27,14 @@ struct Xpath {
 	char *s;
 	uint32_t hash;
 	int ref;
+	/*
+	 * The name was unlinked or replaced while fids named it: the inode
+	 * is kept (an O_PATH fd) and the Xpath leaves the table, so those
+	 * fids still reach their file (a hard link's other name, an open
+	 * file) and never the next file of that name.
+	 */
+	int fd;
+	int gone;
 	Xpath *next;
 };
 
@@ -82,9 +90,14 @@ extern __thread Xscratch xscratch;
 
 /* exportfs.c */
 Xfid *xnewfid(Xfs *fs, const char *path);
+Xfid *xdupfid(Xfid *f);
 int xgetpath(Xfid *f, char *buf);	/* buf: PATH_MAX */
 void xsetpath(Xfid *f, const char *path);
 void xrenamed(Xfs *fs, const char *old, const char *new);
+int xprepin(Xfs *fs, const char *path, int dfd, const char *name);
+void xpin(Xfs *fs, const char *path, int fd, int unlinked);
+int xgone(Xfid *f);
+int xopenfid(Xfid *f, const char *path, int oflags, int follow);
 int xresolve(Xfs *fs, const char *path, int oflags, int follow);
 int xparent(Xfs *fs, const char *path, int follow, const char **basep);
 int xopenat(int dirfd, const char *name, int oflags, mode_t mode);

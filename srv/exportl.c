@@ -81,7 +81,7 @@ xlopen(P9Req *r)
 		seterr(EBADF, "fid already open");
 		goto out;
 	}
-	fd = xresolve(fs, path, oflags, 0);
+	fd = xopenfid(f, path, oflags, 0);
 	if(fd < 0 || xsetopen(f, fd, &st) < 0)
 		goto out;
 	r->fid->qid = xqid(fs, &st, r->dialect);
@@ -261,7 +261,7 @@ fidfd(Xfs *fs, Xfid *f, int *closep)
 	if(xgetpath(f, path) < 0)
 		return -1;
 	*closep = 1;
-	return xresolve(fs, path, O_PATH, 0);
+	return xopenfid(f, path, O_PATH, 0);
 }
 
 int
@@ -346,7 +346,7 @@ xlsetattr(P9Req *r)
 	if((v & (P9_SETATTR_ATIME_SET | P9_SETATTR_MTIME_SET)) &&
 	   (a->atime_sec > INT64_MAX || a->mtime_sec > INT64_MAX))
 		return seterr(EINVAL, "bad time");
-	fd = xresolve(fs, path, O_PATH, 0);
+	fd = xopenfid(f, path, O_PATH, 0);
 	if(fd < 0)
 		return -1;
 	ret = -1;
@@ -488,6 +488,21 @@ xllink(P9Req *r)
 	if(dfd < 0)
 		return -1;
 	ret = -1;
+	if(xgone(r->fid->aux) < 0){
+		/* Its name is gone: link the inode kept for it (a file of nlink 0 cannot be). */
+		clearerr9();
+		sfd = xopenfid(r->fid->aux, src, O_PATH, 0);
+		if(sfd >= 0){
+			snprintf(src, sizeof src, "/proc/self/fd/%d", sfd);
+			if(linkat(AT_FDCWD, src, dfd, r->ifcall.name, AT_SYMLINK_FOLLOW) < 0)
+				syserr(NULL);
+			else
+				ret = 0;
+			close(sfd);
+		}
+		close(dfd);
+		return ret;
+	}
 	sfd = xparent(fs, src, 0, &base);
 	if(sfd >= 0){
 		/* No AT_SYMLINK_FOLLOW: a link to a symbolic link is a link to the link. */
@@ -506,15 +521,18 @@ static int
 renameto(Xfs *fs, const char *old, int ofd, const char *oldname, P9Fid *ndfid, const char *newname)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
-	int nfd, ret;
+	int nfd, pfd, ret;
 
 	nfd = dirat(fs, ndfid, newname, dir, path);
 	if(nfd < 0)
 		return -1;
+	/* Fids naming a file this rename replaces keep that file. */
+	pfd = strcmp(old, path) != 0 ? xprepin(fs, path, nfd, newname) : -1;
 	ret = renameat(ofd, oldname, nfd, newname);
 	if(ret < 0)
 		syserr(NULL);
-	else
+	xpin(fs, path, pfd, ret == 0);
+	if(ret == 0)
 		xrenamed(fs, old, path);
 	close(nfd);
 	return ret;
@@ -529,7 +547,7 @@ xlrename(P9Req *r)
 	int ofd, ret;
 
 	fs = r->srv->aux;
-	if(xgetpath(r->fid->aux, old) < 0)
+	if(xgone(r->fid->aux) < 0 || xgetpath(r->fid->aux, old) < 0)
 		return -1;
 	ofd = xparent(fs, old, 0, &base);
 	if(ofd < 0)
@@ -558,17 +576,19 @@ xlrenameat(P9Req *r)
 int
 xlunlinkat(P9Req *r)
 {
-	char dir[PATH_MAX];
-	int dfd, ret;
+	char dir[PATH_MAX], path[PATH_MAX];
+	int dfd, pfd, ret;
 
 	if(r->ifcall.flags & ~Lremovedir)
 		return seterr(EINVAL, "bad unlinkat flags");
-	dfd = dirat(r->srv->aux, r->dfid, r->ifcall.name, dir, NULL);
+	dfd = dirat(r->srv->aux, r->dfid, r->ifcall.name, dir, path);
 	if(dfd < 0)
 		return -1;
+	pfd = xprepin(r->srv->aux, path, dfd, r->ifcall.name);
 	ret = unlinkat(dfd, r->ifcall.name, r->ifcall.flags & Lremovedir ? AT_REMOVEDIR : 0);
 	if(ret < 0)
 		syserr(NULL);
+	xpin(r->srv->aux, path, pfd, ret == 0);
 	close(dfd);
 	return ret;
 }

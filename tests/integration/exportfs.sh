@@ -87,6 +87,7 @@ ls 3: abs absout dangle dangle2 dd dirout esc f in mnt sub
 Rread count 6 'hello\n'
 exit 0" "9P2000: version, attach, walk, open, read, a directory's stat records, a huge count; exit 0 at end of file"
 
+echo old >"$R/victim"
 is "$(x -r "$R" <<EOF
 Tversion 8192 9P2000
 Tattach 0 -1 me ''
@@ -113,8 +114,8 @@ Twalk 0 5 renamed
 Tcreate 5 x 0644 1
 Twalk 0 6
 Tcreate 6 renamed 0644 1
-Twalk 0 7 f
-Twstat 7 name=renamed
+Twalk 0 7 renamed
+Twstat 7 name=victim
 EOF
 )" "Rversion msize 8192 version 9P2000
 Rattach qid (d)
@@ -124,7 +125,7 @@ Rwrite count 14
 Rclunk
 Rwalk nwqid 1 0:()
 Rwstat
-Rstat stat type 0 dev 0 qid () mode 0600 atime $(stat -c %X "$R/renamed") mtime $(stat -c %Y "$R/renamed") length 14 name renamed uid root gid root muid root
+Rstat stat type 0 dev 0 qid () mode 0600 atime $(stat -c %X "$R/victim") mtime $(stat -c %Y "$R/victim") length 14 name renamed uid root gid root muid root
 Rclunk
 Rerror ename 'file does not exist'
 Rwalk nwqid 0
@@ -142,12 +143,12 @@ Rerror ename 'create in non-directory'
 Rwalk nwqid 0
 Rerror ename 'file already exists'
 Rwalk nwqid 1 0:()
-Rerror ename 'file already exists'
-exit 0" "9P2000: create, write, wstat (name and mode; the fid follows), ORCLOSE, mkdir, remove; creating or renaming onto a name fails"
-is "$(cat "$R/renamed"; echo; stat -c %a "$R/renamed"; ls "$R" | grep -c -e '^nd$' -e '^new$')" "written via 9p
+Rwstat
+exit 0" "9P2000: create, write, wstat (name and mode; the fid follows), ORCLOSE, mkdir, remove; creating an existing name fails, renaming onto one replaces it"
+is "$(cat "$R/victim"; echo; stat -c %a "$R/victim"; ls "$R" | grep -c -e '^nd$' -e '^new$' -e '^renamed$')" "written via 9p
 600
 0" "the changes are on disk"
-rm -f "$R/renamed"
+rm -f "$R/victim"
 
 # Directory reads: whole records; the offset is 0 or where the last read ended (read(5)).
 is "$(x -r "$R" <<EOF | sed 's/^\(Rread count\) [1-9][0-9]* .*/\1 N/'
@@ -277,6 +278,65 @@ Rlopen qid () iounit 65512
 cat 1: 'x\n'
 exit 0" "9P2000.L: a fid below a renamed directory follows the rename"
 mv "$R/ee" "$R/dd"
+
+# A fid keeps its file when its name goes: a hard link's other name, or a replaced file.
+is "$(x -r "$R" <<EOF | sed 's/\(Rgetattr valid 0x[0-9a-f]* qid () mode [0-7]* uid 0 gid 0 nlink [0-9]*\).*/\1/'
+Tversion 65536 9P2000.L
+Tattach 0 -1 me '' 0
+Tlcreate 0 l1 0101 0644 0
+Twrite 0 0 linked
+Tclunk 0
+Tattach 0 -1 me '' 0
+Twalk 0 1 l1
+Tlink 0 1 l2
+Tunlinkat 0 l1 0
+Tgetattr 1 0x7ff
+Tlopen 1 0
+cat 1
+Twalk 0 2 l1
+Tlcreate 0 l1 0101 0644 0
+Twrite 0 0 new
+Tclunk 0
+Tattach 0 -1 me '' 0
+Twalk 0 3 l2
+Tlink 0 3 l3
+Trenameat 0 l1 0 l2
+Tlopen 3 0
+cat 3
+Trename 3 0 moved
+Twalk 0 4 l2
+Tlopen 4 0
+cat 4
+EOF
+)" "Rversion msize 65536 version 9P2000.L
+Rattach qid (d)
+Rlcreate qid () iounit 65512
+Rwrite count 6
+Rclunk
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Rlink
+Runlinkat
+Rgetattr valid 0xfff qid () mode 0100644 uid 0 gid 0 nlink 1
+Rlopen qid () iounit 65512
+cat 1: linked
+Rlerror ecode 2
+Rlcreate qid () iounit 65512
+Rwrite count 3
+Rclunk
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Rlink
+Rrenameat
+Rlopen qid () iounit 65512
+cat 3: linked
+Rlerror ecode 2
+Rwalk nwqid 1 0:()
+Rlopen qid () iounit 65512
+cat 4: new
+exit 0" "a fid whose name was unlinked, or replaced by a rename, keeps its file; it cannot be renamed by its old name"
+is "$(cat "$R/l2" "$R/l3"; ls "$R" | grep -c -e '^l1$' -e '^moved$')" "newlinked0" "and the names are as the client left them"
+rm -f "$R/l2" "$R/l3"
 
 # 9P2000.u: links are shown, not followed; special files by create.
 is "$(x -r "$R" <<EOF | sed 's/ atime [0-9]* mtime [0-9]*//'
