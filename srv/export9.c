@@ -191,7 +191,7 @@ x9create(P9Req *r)
 	oflags = openflags(t->mode, r->dialect);
 	if((perm & P9_DMDIR) && ((oflags & O_ACCMODE) != O_RDONLY || (t->mode & P9_OTRUNC)))
 		return seterr(EISDIR, "is a directory");
-	if(xgetpath(f, dir) < 0)
+	if(xgone(f) < 0 || xgetpath(f, dir) < 0)
 		return -1;
 	strcpy(path, dir);
 	if(xjoin(path, t->name) < 0)

@@ -32,6 +32,10 @@
 
 __thread Xscratch xscratch;
 
+enum {
+	Maxpinned = 1024,	/* inodes kept for fids whose name went: well below the fd limit */
+};
+
 /* --- the path table --- */
 
 static uint32_t
@@ -113,8 +117,10 @@ pathput(Xfs *fs, Xpath *p)
 		return;
 	if(!p->gone)
 		tabremove(fs, p);
-	if(p->fd >= 0)
+	if(p->fd >= 0){
 		close(p->fd);
+		fs->npinned--;
+	}
 	free(p->s);
 	free(p);
 }
@@ -174,6 +180,10 @@ xsetpath(Xfid *f, const char *path)
 	pthread_mutex_lock(&f->fs->lk);
 	old = f->path;
 	f->path = pathget(f->fs, path);
+	if(f->fd >= 0){
+		old->nopen--;
+		f->path->nopen++;
+	}
 	pathput(f->fs, old);
 	pthread_mutex_unlock(&f->fs->lk);
 }
@@ -244,8 +254,11 @@ xprepin(Xfs *fs, const char *path, int dfd, const char *name)
 }
 
 /*
- * After the unlink (or replacement) of path: the fids that named a file
- * other than a directory or a link keep it through fd.  Consumes fd.
+ * After the unlink (or replacement) of path: the fids that named it keep
+ * their file through fd when it lives on, by another name (a hard link)
+ * or open through one of them; not a directory or a link.  Either way
+ * those fids leave the table, so they never reach a later file of that
+ * name.  Consumes fd.
  */
 void
 xpin(Xfs *fs, const char *path, int fd, int unlinked)
@@ -253,11 +266,12 @@ xpin(Xfs *fs, const char *path, int fd, int unlinked)
 	Xpath *p, **l;
 	struct stat st;
 	size_t i;
-	int kept;
+	int kept, keep;
 
 	if(fd < 0)
 		return;
-	if(!unlinked || fstat(fd, &st) < 0 || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)){
+	keep = unlinked && fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode);
+	if(!unlinked){
 		close(fd);
 		return;
 	}
@@ -273,7 +287,11 @@ xpin(Xfs *fs, const char *path, int fd, int unlinked)
 			fs->npath--;
 			p->next = NULL;
 			p->gone = 1;
-			p->fd = kept++ ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
+			if(keep && (st.st_nlink > 0 || p->nopen > 0) && fs->npinned < Maxpinned){
+				p->fd = kept++ ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
+				if(p->fd >= 0)
+					fs->npinned++;
+			}
 		}
 	pthread_mutex_unlock(&fs->lk);
 	if(!kept)
@@ -304,10 +322,12 @@ xopenfid(Xfid *f, const char *path, int oflags, int follow)
 	int fd, pfd;
 
 	pthread_mutex_lock(&f->fs->lk);
-	pfd = f->path->fd >= 0 ? fcntl(f->path->fd, F_DUPFD_CLOEXEC, 0) : -2;
+	pfd = f->path->fd >= 0 ? fcntl(f->path->fd, F_DUPFD_CLOEXEC, 0) : f->path->gone ? -3 : -2;
 	pthread_mutex_unlock(&f->fs->lk);
 	if(pfd == -2)
 		return xresolve(f->fs, path, oflags, follow);
+	if(pfd == -3)
+		return seterr(ENOENT, "file does not exist: its name was removed");
 	if(pfd < 0)
 		return syserr(NULL);
 	if(oflags & O_PATH)
@@ -698,6 +718,9 @@ xsetopen(Xfid *f, int fd, struct stat *st)
 		return -1;
 	}
 	f->fd = fd;
+	pthread_mutex_lock(&f->fs->lk);
+	f->path->nopen++;
+	pthread_mutex_unlock(&f->fs->lk);
 	f->isdir = S_ISDIR(st->st_mode);
 	f->dev = st->st_dev;
 	f->seekable = S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISBLK(st->st_mode);
@@ -767,7 +790,7 @@ xwalk(P9Req *r)
 	follow = r->dialect == P9_9P2000;
 	if(!(r->fid->qid.type & P9_QTDIR))
 		return seterr(ENOTDIR, "walk in non-directory");
-	if(xgetpath(f, path) < 0)
+	if(xgone(f) < 0 || xgetpath(f, path) < 0)
 		return -1;
 	for(i = 0; i < t->nwname; i++){
 		name = t->wname[i];
@@ -839,6 +862,8 @@ xdestroyfid(P9Fid *fid)
 		clearerr9();
 	}
 	pthread_mutex_lock(&fs->lk);
+	if(f->fd >= 0)
+		f->path->nopen--;
 	pathput(fs, f->path);
 	pthread_mutex_unlock(&fs->lk);
 	pthread_mutex_destroy(&f->lk);

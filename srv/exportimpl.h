@@ -35,6 +35,7 @@ struct Xpath {
 	 */
 	int fd;
 	int gone;
+	int nopen;	/* fids open on it: an unlinked open file is worth keeping */
 	Xpath *next;
 };
 
@@ -55,6 +56,7 @@ struct Xfs {
 	Xpath **tab;
 	size_t ntab;
 	size_t npath;
+	int npinned;	/* Xpaths holding an fd: at most Maxpinned */
 	Xid *users;
 	int nusers;
 	Xid *groups;

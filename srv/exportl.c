@@ -101,7 +101,7 @@ dirat(Xfs *fs, P9Fid *dfid, const char *name, char *dir, char *path)
 		return seterr(EBADF, "unknown fid");
 	if(!(dfid->qid.type & P9_QTDIR))
 		return seterr(ENOTDIR, "not a directory");
-	if(xgoodname(name) < 0 || xgetpath(dfid->aux, dir) < 0)
+	if(xgoodname(name) < 0 || xgone(dfid->aux) < 0 || xgetpath(dfid->aux, dir) < 0)
 		return -1;
 	if(path != NULL){
 		strcpy(path, dir);

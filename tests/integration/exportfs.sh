@@ -337,6 +337,53 @@ cat 4: new
 exit 0" "a fid whose name was unlinked, or replaced by a rename, keeps its file; it cannot be renamed by its old name"
 is "$(cat "$R/l2" "$R/l3"; ls "$R" | grep -c -e '^l1$' -e '^moved$')" "newlinked0" "and the names are as the client left them"
 rm -f "$R/l2" "$R/l3"
+is "$(x -r "$R" <<EOF | sed 's/\(Rgetattr valid 0x[0-9a-f]* qid () mode [0-7]* uid 0 gid 0 nlink [0-9]*\).*/\1/'
+Tversion 65536 9P2000.L
+Tattach 0 -1 me '' 0
+Tmkdir 0 ud 0755 0
+Tlcreate 0 u 0101 0644 0
+Tclunk 0
+Tattach 0 -1 me '' 0
+Twalk 0 1 u
+Twalk 0 2 u
+Tlopen 2 0
+Twalk 0 3 ud
+Tunlinkat 0 u 0
+Tunlinkat 0 ud 0x200
+Tgetattr 1 0x7ff
+Tlcreate 0 u 0101 0644 0
+Tclunk 0
+Tattach 0 -1 me '' 0
+Tmkdir 0 ud 0755 0
+Tclunk 2
+Tgetattr 1 0x7ff
+Twalk 3 4 x
+Tmkdir 3 x 0755 0
+EOF
+)" "Rversion msize 65536 version 9P2000.L
+Rattach qid (d)
+Rmkdir qid (d)
+Rlcreate qid () iounit 65512
+Rclunk
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Rwalk nwqid 1 0:()
+Rlopen qid () iounit 65512
+Rwalk nwqid 1 0:(d)
+Runlinkat
+Runlinkat
+Rgetattr valid 0xfff qid () mode 0100644 uid 0 gid 0 nlink 0
+Rlcreate qid () iounit 65512
+Rclunk
+Rattach qid (d)
+Rmkdir qid (d)
+Rclunk
+Rgetattr valid 0xfff qid () mode 0100644 uid 0 gid 0 nlink 0
+Rlerror ecode 2
+Rlerror ecode 2
+exit 0" "an unlinked file open through a fid is kept for the other fids naming it; a removed directory's fids never reach its successor"
+is "$(ls "$R/ud"; stat -c %s "$R/u")" "0" "the successors are untouched"
+rmdir "$R/ud"; rm -f "$R/u"
 
 # 9P2000.u: links are shown, not followed; special files by create.
 is "$(x -r "$R" <<EOF | sed 's/ atime [0-9]* mtime [0-9]*//'
