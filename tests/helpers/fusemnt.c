@@ -1,0 +1,229 @@
+/*
+ * fusemnt.c: a test driver that mounts a 9P server through `ns9 9pfuse`
+ * the way ns9 mount does: connect, make a detached FUSE mount (fsopen,
+ * fsconfig, fsmount), start the server with both fds and a status pipe,
+ * and attach the mount (move_mount) only when it reports "0".
+ *
+ *	fusemnt [-CD] [-V version] [-u uname] [-n uid] ns9 addr mountpoint [aname]
+ *
+ * addr: a Unix socket path, or tcp!host!port.  Prints the server's pid on
+ * success; on failure the server's status line, exit 1.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* <linux/mount.h> values */
+enum {
+	FSOPEN_CLOEXEC_ = 1,
+	FSCONFIG_SET_STRING_ = 1,
+	FSCONFIG_SET_FLAG_ = 0,
+	FSCONFIG_CMD_CREATE_ = 6,
+	FSMOUNT_CLOEXEC_ = 1,
+	MOVE_MOUNT_F_EMPTY_PATH_ = 4,
+};
+
+static int
+dial(const char *addr)
+{
+	struct sockaddr_un un;
+	struct sockaddr_in in;
+	char host[64];
+	int fd, port;
+
+	if(strncmp(addr, "tcp!", 4) == 0){
+		if(sscanf(addr + 4, "%63[^!]!%d", host, &port) != 2)
+			return -1;
+		memset(&in, 0, sizeof in);
+		in.sin_family = AF_INET;
+		in.sin_port = htons(port);
+		if(inet_pton(AF_INET, host, &in.sin_addr) != 1)
+			return -1;
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if(fd < 0 || connect(fd, (struct sockaddr *)&in, sizeof in) < 0)
+			return -1;
+		return fd;
+	}
+	memset(&un, 0, sizeof un);
+	un.sun_family = AF_UNIX;
+	if(strlen(addr) >= sizeof un.sun_path)
+		return -1;
+	strcpy(un.sun_path, addr);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if(fd < 0 || connect(fd, (struct sockaddr *)&un, sizeof un) < 0)
+		return -1;
+	return fd;
+}
+
+static int
+cfgstr(int fs, const char *k, const char *v)
+{
+	return syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING_, k, v, 0);
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "fusemnt: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *ns9, *addr, *mnt, *aname;
+	char buf[64], line[600], *fargv[16];
+	int c, fsfd, fusefd, conn, mfd, pfd[2], nf, cache, debug;
+	const char *version, *uname, *nuid;
+	ssize_t n, m;
+	pid_t pid;
+
+	cache = debug = 0;
+	version = uname = nuid = NULL;
+	while((c = getopt(argc, argv, "CDV:u:n:")) != -1)
+		switch(c){
+		case 'C':
+			cache = 1;
+			break;
+		case 'D':
+			debug = 1;
+			break;
+		case 'V':
+			version = optarg;
+			break;
+		case 'u':
+			uname = optarg;
+			break;
+		case 'n':
+			nuid = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	if(argc - optind < 3 || argc - optind > 4){
+usage:
+		fprintf(stderr, "usage: fusemnt [-CD] [-V version] [-u uname] [-n uid] ns9 addr mountpoint [aname]\n");
+		return 2;
+	}
+	ns9 = argv[optind];
+	addr = argv[optind + 1];
+	mnt = argv[optind + 2];
+	aname = argc - optind == 4 ? argv[optind + 3] : NULL;
+
+	conn = dial(addr);
+	if(conn < 0)
+		die(addr);
+	fusefd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if(fusefd < 0)
+		die("/dev/fuse");
+	fsfd = syscall(SYS_fsopen, "fuse", FSOPEN_CLOEXEC_);
+	if(fsfd < 0)
+		die("fsopen");
+	snprintf(buf, sizeof buf, "%d", fusefd);
+	if(cfgstr(fsfd, "fd", buf) < 0 || cfgstr(fsfd, "rootmode", "40000") < 0)
+		die("fsconfig fd");
+	snprintf(buf, sizeof buf, "%d", (int)getuid());
+	if(cfgstr(fsfd, "user_id", buf) < 0)
+		die("fsconfig user_id");
+	snprintf(buf, sizeof buf, "%d", (int)getgid());
+	if(cfgstr(fsfd, "group_id", buf) < 0)
+		die("fsconfig group_id");
+	if(syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_FLAG_, "allow_other", NULL, 0) < 0 ||
+	   syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_FLAG_, "default_permissions", NULL, 0) < 0)
+		die("fsconfig flags");
+	if(cfgstr(fsfd, "max_read", "1048576") < 0 || cfgstr(fsfd, "source", addr) < 0 ||
+	   cfgstr(fsfd, "subtype", cache ? "9pC" : "9p") < 0)
+		die("fsconfig");
+	if(syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE_, NULL, NULL, 0) < 0)
+		die("fsconfig create");
+	mfd = syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC_, 0);
+	if(mfd < 0)
+		die("fsmount");
+	close(fsfd);
+	if(pipe2(pfd, O_CLOEXEC) < 0)
+		die("pipe");
+
+	pid = fork();
+	if(pid < 0)
+		die("fork");
+	if(pid == 0){
+		setsid();
+		/* Not our stdout: a caller reading it waits for its end. */
+		nf = open("/dev/null", O_RDWR);
+		if(nf >= 0 && nf != 1){
+			dup2(nf, 0);
+			dup2(nf, 1);
+			close(nf);
+		}
+		/* The three fds the server takes, inherited. */
+		fcntl(fusefd, F_SETFD, 0);
+		fcntl(conn, F_SETFD, 0);
+		fcntl(pfd[1], F_SETFD, 0);
+		nf = 0;
+		fargv[nf++] = (char *)ns9;
+		fargv[nf++] = "9pfuse";
+		if(cache)
+			fargv[nf++] = "-C";
+		if(debug)
+			fargv[nf++] = "-D";
+		if(version != NULL){
+			fargv[nf++] = "-V";
+			fargv[nf++] = (char *)version;
+		}
+		if(uname != NULL){
+			fargv[nf++] = "-u";
+			fargv[nf++] = (char *)uname;
+		}
+		if(nuid != NULL){
+			fargv[nf++] = "-n";
+			fargv[nf++] = (char *)nuid;
+		}
+		if(aname != NULL){
+			fargv[nf++] = "-a";
+			fargv[nf++] = (char *)aname;
+		}
+		snprintf(buf, sizeof buf, "%d", fusefd);
+		fargv[nf++] = strdup(buf);
+		snprintf(buf, sizeof buf, "%d", conn);
+		fargv[nf++] = strdup(buf);
+		snprintf(buf, sizeof buf, "%d", pfd[1]);
+		fargv[nf++] = strdup(buf);
+		fargv[nf] = NULL;
+		execv(ns9, fargv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	close(fusefd);
+	close(conn);
+	n = 0;
+	while(n < (ssize_t)sizeof line - 1 && (m = read(pfd[0], line + n, sizeof line - 1 - n)) > 0){
+		n += m;
+		if(line[n - 1] == '\n')
+			break;
+	}
+	line[n] = 0;
+	if(strcmp(line, "0\n") != 0){
+		fprintf(stderr, "fusemnt: server says: %s%s", n > 0 ? line : "nothing", n > 0 && line[n - 1] == '\n' ? "" : "\n");
+		close(mfd);
+		waitpid(pid, NULL, 0);
+		return 1;
+	}
+	if(syscall(SYS_move_mount, mfd, "", AT_FDCWD, mnt, MOVE_MOUNT_F_EMPTY_PATH_) < 0){
+		fprintf(stderr, "fusemnt: move_mount %s: %s\n", mnt, strerror(errno));
+		close(mfd);
+		return 1;
+	}
+	close(mfd);
+	printf("%d\n", (int)pid);
+	return 0;
+}
