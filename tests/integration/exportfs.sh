@@ -183,6 +183,42 @@ EOF
 / uid root gid root muid root" "stat: names from the passwd and group files, else the number; the root is /"
 chown 0:0 "$R/dd/x"
 
+# Owners, lengths and times; the root cannot be removed.
+echo 0123456789 >"$R/own"
+is "$(x -r "$R" <<EOF
+Tversion 8192 9P2000
+Tattach 0 -1 me ''
+Twalk 0 1 own
+Twstat 1 uid=4242 gid=4243 length=4 mtime=1234567890
+Twstat 1 uid=nosuchuser
+Twstat 1 mode=0x800001ff
+Tremove 0
+EOF
+)" "Rversion msize 8192 version 9P2000
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Rwstat
+Rerror ename 'unknown user or group ''nosuchuser'''
+Rerror ename 'wstat can''t convert between files and directories'
+Rerror ename 'file in use: the root of the tree'
+exit 0" "9P2000 wstat: owner and group (a number when no name), length, mtime; bad values refused"
+is "$(stat -c '%u %g %s %Y' "$R/own"; ls -d "$R")" "4242 4243 4 1234567890
+$R" "the wstat is on disk; the root is still there"
+is "$(x -r "$R" <<EOF
+Tversion 8192 9P2000.L
+Tattach 0 -1 me '' 0
+Twalk 0 1 own
+Tsetattr 1 uid=0 gid=0 atime=1000 mtime=now
+EOF
+)" "Rversion msize 8192 version 9P2000.L
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Rsetattr
+exit 0" "9P2000.L setattr: owner, group, atime, mtime now"
+is "$(stat -c '%u %g %X' "$R/own"; [ "$(stat -c %Y "$R/own")" -gt 1234567890 ] && echo mtime is now)" "0 0 1000
+mtime is now" "the setattr is on disk"
+rm -f "$R/own"
+
 # --- 9P2000.L over stdin/stdout ---
 got=$(x -r "$R" <<EOF
 Tversion 65536 9P2000.L
