@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -93,10 +94,10 @@ bad:
  * any ids the caller only borrowed (ns_as keeps a different real uid).
  */
 static int
-spawn(char **argv, int fuse, int conn, int status, const char *ctx)
+spawn(char **argv, int fuse, int conn, int status, int debug, const char *ctx)
 {
 	pid_t pid;
-	int exe, st;
+	int exe, st, null;
 	uid_t uid;
 	gid_t gid;
 
@@ -123,7 +124,15 @@ spawn(char **argv, int fuse, int conn, int status, const char *ctx)
 			_exit(127);
 		if(dup2(fuse, Fusefd) < 0 || dup2(conn, Connfd) < 0 || dup2(status, Statusfd) < 0)
 			_exit(127);
-		/* Stdio stays (errors and -D traces go where the caller's go). */
+		/*
+		 * A daemon must not hold the caller's stdio: a $(ns9 mount ...)
+		 * would wait for it forever.  Traces (-D) keep stderr.
+		 */
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if(null < 0)
+			null = memfd_create("null", MFD_CLOEXEC);
+		if(null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || (!debug && dup2(null, 2) < 0))
+			_exit(127);
 		/* exe stays open (close-on-exec) for execveat; every other fd goes. */
 		if(exe > Statusfd + 1)
 			syscall(SYS_close_range, Statusfd + 1, exe - 1, 0);
@@ -264,7 +273,7 @@ ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const c
 {
 	char fdarg[3][16], uidarg[16], uname[256], *argv[16];
 	Buf source = {0};
-	int conn, fuse, mnt, pipefd[2], n;
+	int conn, fuse, mnt, pipefd[2], n, debug;
 
 	conn = fuse = mnt = -1;
 	pipefd[0] = pipefd[1] = -1;
@@ -297,7 +306,8 @@ ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const c
 	argv[n++] = "9pfuse";
 	if(flag & NS_MCACHE)
 		argv[n++] = "-C";
-	if(getenv("NS9DEBUG9P") != NULL)
+	debug = getenv("NS9DEBUG9P") != NULL;
+	if(debug)
 		argv[n++] = "-D";
 	if(spec != NULL && spec[0] != 0){
 		argv[n++] = "-a";
@@ -317,7 +327,7 @@ ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const c
 	argv[n++] = fdarg[1];
 	argv[n++] = fdarg[2];
 	argv[n] = NULL;
-	if(spawn(argv, fuse, conn, pipefd[1], ctx) < 0)
+	if(spawn(argv, fuse, conn, pipefd[1], debug, ctx) < 0)
 		goto bad;
 	close(pipefd[1]);
 	pipefd[1] = -1;
