@@ -535,6 +535,8 @@ Twalk 0 1 esc
 Treadlink 1
 Tlopen 1 0
 Tsetattr 1 size=0
+Tsetattr 1 mode=0666
+Tsetattr 1 uid=4242 mtime=5
 Twalk 0 2 abs passwd
 Twalk 0 2 dirout s
 Twalk 0 2 absout
@@ -566,6 +568,8 @@ Rwalk nwqid 1 0:(L)
 Rreadlink target ../out/s
 Rlerror ecode 40
 Rlerror ecode 40
+Rlerror ecode 95
+Rsetattr
 Rwalk nwqid 1 0:(L)
 Rwalk nwqid 1 0:(L)
 Rwalk nwqid 1 0:(L)
@@ -589,7 +593,7 @@ Rlerror ecode 22
 Rwalk nwqid 1 0:(L)
 Rlerror ecode 20
 Rlerror ecode 20
-exit 0" "9P2000.L: links are read, never followed; names with '/' or '..' are refused everywhere"
+exit 0" "9P2000.L: links are read, never followed (setattr changes the link itself); names with '/' or '..' are refused everywhere"
 is "$(readlink "$R/hard"; readlink "$R/evil")" "../out/s
 /etc/passwd" "a hard link to a link is a link; a symlink's target is only text"
 rm -f "$R/hard" "$R/evil"
