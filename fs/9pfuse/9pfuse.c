@@ -265,8 +265,9 @@ dirtostat(Fs *fs, const P9Stat *d, struct stat *st)
 	st->st_ino = d->qid.path;
 	st->st_mode = d->mode & 0777;
 	if(d->mode & P9_DMDIR){
+		/* 1: the count of subdirectories is not known (find(1) and btrfs agree) */
 		st->st_mode |= S_IFDIR;
-		st->st_nlink = 2;
+		st->st_nlink = 1;
 	}else{
 		st->st_mode |= S_IFREG;
 		st->st_nlink = 1;
