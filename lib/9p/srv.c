@@ -23,7 +23,7 @@
 #include "9p.h"
 
 enum {
-	Nfidhash = 64,
+	Nfidhash = 64,	/* first size of the fid table; it doubles as fids come */
 	Maxreq = 64,	/* requests in flight per connection */
 	Maxinbytes = 16 << 20,	/* bytes of requests in flight per connection */
 	Idlems = 2000,	/* an idle thread gives back its reply buffer */
@@ -70,7 +70,9 @@ struct Conn {
 	int dead;	/* a write failed: no more replies, stop reading (set under both locks) */
 	int werrno;	/* why */
 	int exiting;	/* workers: stop once the queue is empty */
-	P9Fid *fids[Nfidhash];
+	P9Fid **fids;	/* hash table of nfidhash chains */
+	uint32_t nfidhash;
+	uint32_t nfid;
 	Req *inflight;
 	int nreq;
 	size_t inbytes;
@@ -142,7 +144,7 @@ fidslot(Conn *c, uint32_t fid)
 {
 	P9Fid **l;
 
-	for(l = &c->fids[fid % Nfidhash]; *l != NULL; l = &(*l)->next)
+	for(l = &c->fids[fid % c->nfidhash]; *l != NULL; l = &(*l)->next)
 		if((*l)->fid == fid)
 			break;
 	return l;
@@ -161,6 +163,26 @@ getfid(Conn *c, uint32_t fid)
 	}
 	f->ref++;
 	return f;
+}
+
+/* Twice the chains: a client may hold a fid per file it knows (the FUSE client does). */
+static void
+rehash(Conn *c)
+{
+	P9Fid **old, *f, *next;
+	uint32_t i, n;
+
+	old = c->fids;
+	n = c->nfidhash;
+	c->nfidhash = 2 * n;
+	c->fids = emalloc(c->nfidhash * sizeof c->fids[0]);
+	for(i = 0; i < n; i++)
+		for(f = old[i]; f != NULL; f = next){
+			next = f->next;
+			f->next = c->fids[f->fid % c->nfidhash];
+			c->fids[f->fid % c->nfidhash] = f;
+		}
+	free(old);
 }
 
 /* A new fid in the table, with a reference for the caller; NULL (EBADF) if in use. */
@@ -184,6 +206,8 @@ newfid(Conn *c, uint32_t fid, const char *uname, uint32_t n_uname)
 	f->n_uname = n_uname;
 	f->ref = 2;
 	*l = f;
+	if(++c->nfid > 2 * c->nfidhash)
+		rehash(c);
 	return f;
 }
 
@@ -201,6 +225,7 @@ removefid(Conn *c, uint32_t fid)
 	}
 	*l = f->next;
 	f->next = NULL;
+	c->nfid--;
 	return f;
 }
 
@@ -214,6 +239,7 @@ dropfid(Conn *c, P9Fid *f)
 	if(*l == f){
 		*l = f->next;
 		f->next = NULL;
+		c->nfid--;
 		f->ref--;	/* the table's: the caller still holds one */
 	}
 }
@@ -244,13 +270,18 @@ clunkall(Conn *c)
 	P9Fid *f;
 	int i;
 
-	for(i = 0; i < Nfidhash; i++){
+	for(i = 0;; i++){
 		for(;;){
 			pthread_mutex_lock(&c->lk);
+			if(i >= (int)c->nfidhash){
+				pthread_mutex_unlock(&c->lk);
+				return;
+			}
 			f = c->fids[i];
 			if(f != NULL){
 				c->fids[i] = f->next;
 				f->next = NULL;
+				c->nfid--;
 			}
 			pthread_mutex_unlock(&c->lk);
 			if(f == NULL)
@@ -1052,6 +1083,8 @@ p9_serve(P9Srv *s, int rfd, int wfd)
 	if(c->maxmsize > 0x7fffffff)
 		c->maxmsize = 0x7fffffff;
 	c->msize = c->maxmsize;
+	c->nfidhash = Nfidhash;
+	c->fids = emalloc(c->nfidhash * sizeof c->fids[0]);
 	pthread_mutex_init(&c->lk, NULL);
 	pthread_mutex_init(&c->wlk, NULL);
 	pthread_cond_init(&c->work, NULL);
@@ -1108,6 +1141,7 @@ p9_serve(P9Srv *s, int rfd, int wfd)
 	clunkall(c);
 
 	bigfree(c->robuf, c->robufsz);
+	free(c->fids);
 	free(c->workers);
 	pthread_cond_destroy(&c->room);
 	pthread_cond_destroy(&c->work);

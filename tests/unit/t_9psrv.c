@@ -1043,6 +1043,43 @@ testreversion(void)
 	rearm();
 }
 
+/* Thousands of fids: the table grows; each one is found, clunked, destroyed once. */
+static void
+testmanyfids(void)
+{
+	P9Fcall t, r;
+	Conv *v;
+	int i, good;
+
+	destroyed = 0;
+	v = startconv(2, 8192, 0);
+	begin(v);
+	for(i = 1, good = 0; i <= 5000; i++){
+		t = twalk(0, i * 7, 0, NULL);
+		t.tag = 1;
+		good += rpc(v, &t, &r) == 0 && r.type == P9_RWALK;
+		p9_freefcall(&r);
+	}
+	is_int(good, 5000, "5000 clones");
+	for(i = 1, good = 0; i <= 5000; i += 2){
+		t = tfid(P9_TCLUNK, i * 7);
+		t.tag = 1;
+		good += rpc(v, &t, &r) == 0 && r.type == P9_RCLUNK;
+		p9_freefcall(&r);
+	}
+	is_int(good, 2500, "2500 of them clunked");
+	for(i = 1, good = 0; i <= 5000; i++){
+		t = tfid(P9_TSTAT, i * 7);
+		t.tag = 1;
+		good += rpc(v, &t, &r) == 0 && r.type == (i % 2 ? P9_RERROR : P9_RSTAT);
+		p9_freefcall(&r);
+	}
+	is_int(good, 5000, "the clunked ones are unknown, the others found");
+	is_int(destroyed, 2500, "2500 destroyed");
+	is_int(endconv(v), 0, "end");
+	is_int(destroyed, 5001, "the hangup destroys the other 2500 and the root");
+}
+
 /* The client hangs up while a request runs: everything is freed. */
 static void
 testhangup(void)
@@ -1175,6 +1212,7 @@ main(void)
 	testflush();
 	testreuse();
 	testreversion();
+	testmanyfids();
 	testhangup();
 	testtrace();
 	testdotl();
