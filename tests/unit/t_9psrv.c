@@ -250,6 +250,17 @@ toydestroy(P9Fid *f)
 	free(f->aux);
 }
 
+static int
+ndestroyed(void)
+{
+	int n;
+
+	pthread_mutex_lock(&lk);
+	n = destroyed;
+	pthread_mutex_unlock(&lk);
+	return n;
+}
+
 /* Wait (bounded by the test's timeout) until n reads of "block" wait. */
 static void
 waitblocked(int n)
@@ -562,7 +573,7 @@ testversion(void)
 	rc = tversion(v, "9P2000", 8192, &r);
 	ok(rc == 0 && r.type == P9_RVERSION, "second Tversion");
 	p9_freefcall(&r);
-	is_int(destroyed, 2, "second Tversion destroyed both fids");
+	is_int(ndestroyed(), 2, "second Tversion destroyed both fids");
 	t = tfid(P9_TSTAT, 0);
 	expect(v, &t, P9_RERROR, &r, "fid 0 is gone after the second Tversion");
 	p9_freefcall(&r);
@@ -1075,9 +1086,9 @@ testmanyfids(void)
 		p9_freefcall(&r);
 	}
 	is_int(good, 5000, "the clunked ones are unknown, the others found");
-	is_int(destroyed, 2500, "2500 destroyed");
+	is_int(ndestroyed(), 2500, "2500 destroyed");
 	is_int(endconv(v), 0, "end");
-	is_int(destroyed, 5001, "the hangup destroys the other 2500 and the root");
+	is_int(ndestroyed(), 5001, "the hangup destroys the other 2500 and the root");
 }
 
 /* The client hangs up while a request runs: everything is freed. */
@@ -1118,14 +1129,14 @@ testhangup(void)
 	tsend(v, &t);
 	ok(trecv(v, &r) == 0 && r.type == P9_RCLUNK, "clunk of a fid in use answers at once");
 	p9_freefcall(&r);
-	is_int(destroyed, 0, "  but the fid lives on while the reads run");
+	is_int(ndestroyed(), 0, "  but the fid lives on while the reads run");
 	close(v->cfd);
 	v->cfd = -1;
 	release();
 	pthread_join(v->t, NULL);
 	is_int(v->rc, 0, "p9_serve returns 0 after the hangup");
 	is_int(live, 0, "every fid's aux freed");
-	is_int(destroyed, 7, "every fid destroyed once");
+	is_int(ndestroyed(), 7, "every fid destroyed once");
 	free(v);
 	rearm();
 }
