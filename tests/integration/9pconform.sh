@@ -1,8 +1,8 @@
 # 9pconform.sh: the file-operations conformance suite (fsconform) on a
 # tmpfs directory (the baseline), then through ns9's 9P client mounted on
-# diod (9P2000.L), on ns9 exportfs -V 9P2000.L and -V 9P2000, and on ramfs
-# (9P2000).  Each server and mount is made and undone here; a part of ns9
-# that is not built yet is skipped.
+# diod (9P2000.L), on ns9 exportfs -V 9P2000.L (with and without mount -C)
+# and -V 9P2000, and on ramfs (no links).  Each server and mount is made
+# and undone here; a part of ns9 that is not built yet is skipped.
 . "$(dirname "$0")/../lib.sh"
 setup
 FC=$HD/fsconform
@@ -22,7 +22,7 @@ fcok() {
 	fsconform "$@"
 	rc=$?
 	T_N=$((T_N + 1))
-	if [ $rc -eq 0 ]; then echo "ok $T_N - $d ($(sed -n 's/^1\.\.//p' "$TD/.fc") checks)"
+	if [ $rc -eq 0 ]; then echo "ok $T_N - $d: $(sed -n 's/^1\.\.//p' "$TD/.fc") checks"
 	else echo "not ok $T_N - $d (exit $rc)"; sed 's/^/# /' "$TD/.fc"; T_FAIL=$((T_FAIL + 1)); fi
 }
 # waitsock PATH PID: until PATH is a socket, at most 5 s, while PID lives.
@@ -51,13 +51,13 @@ is "$(grep -c '^not ok .*readdir: create many/f[0-9]*: got errno ENOSPC want suc
 	"it names the check and the errno"
 umount small
 
-# serve NAME DIR SRV SPEC FCFLAGS: mount SRV (with SPEC) on DIR/mnt through
-# ns9's client, run fsconform there, unmount; the server must already run.
-# DIR/exp, when it exists, is the exported directory.
+# serve NAME DIR SRV SPEC FCFLAGS [MOUNTFLAGS]: mount SRV (with SPEC) on
+# DIR/mnt through ns9's client, run fsconform there, unmount; the server
+# must already run.  DIR/exp, when it exists, is the exported directory.
 serve() {
-	name=$1 dir=$2 srv=$3 spec=$4 fcflags=$5
+	name=$1 dir=$2 srv=$3 spec=$4 fcflags=$5 mflags=${6:-}
 	mkdir -p "$dir/mnt"
-	if ! timeout -k 5 20 "$NS9" mount "$srv" "$dir/mnt" $spec 2>"$TD/.mnt.err"; then
+	if ! timeout -k 5 20 "$NS9" mount $mflags "$srv" "$dir/mnt" $spec 2>"$TD/.mnt.err"; then
 		if grep -q 'not built yet' "$TD/.mnt.err"; then
 			skip "$name: ns9 mount of 9P: $(cat "$TD/.mnt.err")"
 		else
@@ -66,13 +66,14 @@ serve() {
 		return 1
 	fi
 	MNTS="$dir/mnt $MNTS"
-	ok "$name: ns9 mount $srv" mounted "$dir/mnt"
+	ok "$name: ns9 mount ${mflags:+$mflags }$srv" mounted "$dir/mnt"
 	fc=$(pgrep -n -f "^([^ ]*/)?ns9 9pfuse")
-	fcok "$name: fsconform $fcflags" $fcflags "$dir/mnt"
+	fcok "$name: fsconform${fcflags:+ $fcflags}" $fcflags "$dir/mnt"
 	if [ -d "$dir/exp" ]; then
 		is "$(ls -A "$dir/exp")" "" "$name: the exported directory is left as it was"
 		echo through >"$dir/mnt/x"
 		is "$(cat "$dir/exp/x" 2>&1)" "through" "$name: a file written through the mount is in the exported directory"
+		# A new name: even a caching client has not seen it.
 		echo back >"$dir/exp/y"
 		is "$(cat "$dir/mnt/y" 2>&1)" "back" "$name: a file written in the exported directory is seen through the mount"
 		rm -f "$dir/exp/x" "$dir/exp/y"
@@ -120,17 +121,21 @@ fi
 mkdir -p exl/exp
 if startsrv "exportfs -V 9P2000.L" "$SRVD/exl" "$NS9" exportfs -f -V 9P2000.L -r "$SCR/exl/exp" -s exl; then
 	serve "exportfs 9P2000.L" "$SCR/exl" "#s/exl" "" ""
+	# The same with the kernel caching entries, attributes and data.
+	serve "exportfs 9P2000.L, mount -C" "$SCR/exl" "#s/exl" "" "" -C
 	stopsrv "exportfs 9P2000.L"
 fi
 
-# ns9 exportfs, 9P2000, named by the socket's path: no links.
+# ns9 exportfs, 9P2000, named by the socket's path: no links, and a
+# rename (wstat) stays within its directory, so moving a file to another
+# directory is EXDEV (as across mounts: mv copies).
 mkdir -p ex9/exp
 if startsrv "exportfs -V 9P2000" "$SRVD/ex9" "$NS9" exportfs -f -V 9P2000 -r "$SCR/ex9/exp" -s ex9; then
-	serve "exportfs 9P2000" "$SCR/ex9" "$SRVD/ex9" "" "-n"
+	serve "exportfs 9P2000" "$SCR/ex9" "$SRVD/ex9" "" "-n -x"
 	stopsrv "exportfs 9P2000"
 fi
 
-# ramfs (9P2000), as /srv/NAME: no links.  Without -n the link checks,
+# ramfs, as /srv/NAME: no links.  Without -n the link checks,
 # and only they, fail there.
 mkdir -p ram
 if startsrv ramfs "$SRVD/ram" "$NS9" ramfs -f -s ram; then
