@@ -53,9 +53,12 @@ catchstop(void)
 		pthread_detach(t);
 }
 
-/* stdin and stdout of a daemon: /dev/null (stderr stays for -D and errors). */
+/*
+ * The stdio of a daemon: /dev/null, so that nobody waiting for the end of
+ * a pipe it was started with waits forever (stderr stays for -D).
+ */
 static void
-nullio(void)
+nullio(int debug)
 {
 	int fd;
 
@@ -64,6 +67,8 @@ nullio(void)
 		return;
 	dup2(fd, 0);
 	dup2(fd, 1);
+	if(!debug)
+		dup2(fd, 2);
 	if(fd > 2)
 		close(fd);
 }
@@ -99,7 +104,7 @@ postandserve(P9Srv *s, const char *name, int statusfd)
 		n = write(statusfd, "ok", 2);
 		(void)n;
 		close(statusfd);
-		nullio();
+		nullio(s->debug);
 	}
 	catchstop();
 	if(p9_listen(s, lfd) < 0){
