@@ -77,6 +77,7 @@ bench: all
 	sh bench/ns-read
 	sh bench/rfork
 	sh bench/inject-run
+	sh bench/9p
 
 install: $(NS9BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
