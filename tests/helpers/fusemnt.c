@@ -8,6 +8,13 @@
  *
  * addr: a Unix socket path, or tcp!host!port.  Prints the server's pid on
  * success; on failure the server's status line, exit 1.
+ *
+ *	fusemnt -B path
+ *
+ * is a 9P server that misbehaves, for the tests: on the Unix socket path
+ * it answers Tversion (9P2000.L) and Tattach well, then every other
+ * request with a message of no known type, and keeps the connection open
+ * until the client closes it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,17 +72,93 @@ dial(const char *addr)
 	return fd;
 }
 
-static int
-cfgstr(int fs, const char *k, const char *v)
-{
-	return syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING_, k, v, 0);
-}
-
 static void
 die(const char *what)
 {
 	fprintf(stderr, "fusemnt: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+static int
+readn(int fd, unsigned char *p, size_t n)
+{
+	ssize_t m;
+
+	while(n > 0){
+		m = read(fd, p, n);
+		if(m <= 0)
+			return -1;
+		p += m;
+		n -= m;
+	}
+	return 0;
+}
+
+static void
+put(unsigned char *p, unsigned long v, int n)
+{
+	while(n-- > 0){
+		*p++ = v;
+		v >>= 8;
+	}
+}
+
+static int
+badserver(const char *path)
+{
+	struct sockaddr_un un;
+	unsigned char m[8192], r[64];
+	unsigned long size;
+	int lfd, fd, n;
+
+	memset(&un, 0, sizeof un);
+	un.sun_family = AF_UNIX;
+	if(strlen(path) >= sizeof un.sun_path)
+		return 1;
+	strcpy(un.sun_path, path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if(lfd < 0 || bind(lfd, (struct sockaddr *)&un, sizeof un) < 0 || listen(lfd, 1) < 0)
+		die(path);
+	fd = accept(lfd, NULL, NULL);
+	if(fd < 0)
+		die("accept");
+	while(readn(fd, m, 4) == 0){
+		size = m[0] | m[1] << 8 | m[2] << 16 | (unsigned long)m[3] << 24;
+		if(size < 7 || size > sizeof m || readn(fd, m + 4, size - 4) < 0)
+			break;
+		memset(r, 0, sizeof r);
+		r[5] = m[5];	/* tag */
+		r[6] = m[6];
+		switch(m[4]){
+		case 100:	/* Tversion: Rversion msize 8192 "9P2000.L" */
+			r[4] = 101;
+			put(r + 7, 8192, 4);
+			put(r + 11, 8, 2);
+			memcpy(r + 13, "9P2000.L", 8);
+			n = 21;
+			break;
+		case 104:	/* Tattach: Rattach, a directory */
+			r[4] = 105;
+			r[7] = 0x80;
+			put(r + 12, 1, 8);
+			n = 20;
+			break;
+		default:	/* no such message */
+			r[4] = 255;
+			n = 7;
+			break;
+		}
+		put(r, n, 4);
+		if(write(fd, r, n) != n)
+			break;
+	}
+	return 0;
+}
+
+static int
+cfgstr(int fs, const char *k, const char *v)
+{
+	return syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING_, k, v, 0);
 }
 
 int
@@ -90,8 +173,10 @@ main(int argc, char **argv)
 
 	cache = debug = 0;
 	version = uname = nuid = NULL;
-	while((c = getopt(argc, argv, "CDV:u:n:")) != -1)
+	while((c = getopt(argc, argv, "B:CDV:u:n:")) != -1)
 		switch(c){
+		case 'B':
+			return badserver(optarg);
 		case 'C':
 			cache = 1;
 			break;

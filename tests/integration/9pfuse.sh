@@ -191,6 +191,53 @@ if startsrv "exportfs 9P2000" "$SRVD/ex9" "$NS9" exportfs -f -V 9P2000 -r "$SCR/
 	busy "exportfs 9P2000" "#s/ex9" "" "$SP"
 fi
 
+# Through the test driver (it mounts as ns9 mount does, and passes flags):
+# -D traces every message, -V 9P2000 is kept to against a server that
+# speaks both.
+FM=$HD/fusemnt
+mkdir -p exb/exp exb/mnt exb/mnt9
+if startsrv "exportfs (both)" "$SRVD/exb" "$NS9" exportfs -f -r "$SCR/exb/exp" -s exb; then
+	echo data >"$SCR/exb/exp/f"
+	"$FM" -D "$NS9" "$SRVD/exb" "$SCR/exb/mnt" >/dev/null 2>"$TD/.trace"
+	rc=$?
+	is "$rc" 0 "9pfuse -D: mounted"
+	if [ $rc -eq 0 ]; then
+		MNTS="$SCR/exb/mnt $MNTS"
+		fp=$(newfuse)
+		is "$(cat "$SCR/exb/mnt/f")" "data" "9pfuse -D: read"
+		ok "9pfuse -D: the attach is traced" grep -q '^9pfuse -> Tattach tag 0 fid 0 afid -1 uname root ' "$TD/.trace"
+		ok "9pfuse -D: replies are traced" grep -q '^9pfuse <- Rread tag [0-9]* count 5 ' "$TD/.trace"
+		ok "9pfuse -D: 9P2000.L agreed" grep -q '^9pfuse -> Tlopen ' "$TD/.trace"
+		umount "$SCR/exb/mnt"
+		ok "9pfuse -D: the server exits after the unmount" gone alive "$fp"
+	fi
+	"$FM" -D -V 9P2000 "$NS9" "$SRVD/exb" "$SCR/exb/mnt9" >/dev/null 2>"$TD/.trace9"
+	rc=$?
+	is "$rc" 0 "9pfuse -V 9P2000: mounted"
+	if [ $rc -eq 0 ]; then
+		MNTS="$SCR/exb/mnt9 $MNTS"
+		is "$(cat "$SCR/exb/mnt9/f")" "data" "9pfuse -V 9P2000: read"
+		ok "9pfuse -V 9P2000: Topen, not Tlopen" sh -c "grep -q '^9pfuse -> Topen ' $TD/.trace9 && ! grep -q Tlopen $TD/.trace9"
+		umount "$SCR/exb/mnt9"
+	fi
+	kill "$SP"
+fi
+
+# A server that answers garbage after the attach: the first call fails
+# with EIO, the 9pfuse server detaches the mount and exits.
+mkdir -p bad
+"$FM" -B "$SCR/bad.sock" &
+PIDS="$! $PIDS"
+if waitsock "$SCR/bad.sock" $! && ok "bad server: mounted" "$FM" "$NS9" "$SCR/bad.sock" "$SCR/bad"; then
+	MNTS="$SCR/bad $MNTS"
+	fp=$(newfuse)
+	timeout 10 ls "$SCR/bad" >"$TD/.bad" 2>&1
+	rc=$?
+	is "$rc $(grep -c 'Input/output error' "$TD/.bad")" "2 1" "bad server: ls fails with EIO at once"
+	ok "bad server: the 9pfuse server exits" gone alive "$fp"
+	ok "bad server: the mount is gone" gone mounted "$SCR/bad"
+fi
+
 # ramfs (it agrees to 9P2000.L, without links): nothing behind it to look at.
 if startsrv ramfs "$SRVD/ram" "$NS9" ramfs -f -s ram; then
 	RAM=$SP
