@@ -542,7 +542,10 @@ int p9_announce(const char *addr);
  * every request is answered exactly once.  s->serve runs in one of
  * s->nthread worker threads of the connection (many requests in flight),
  * so it must be thread-safe; a Tflush is answered after the request it
- * names (which is answered "interrupted" if it had not started).
+ * names (which is answered "interrupted" if it had not started).  A fid
+ * that a Tattach, Tauth or Twalk is still making is unknown to every other
+ * request but Tclunk (serve never sees a fid without its aux), and a
+ * connection holds at most s->maxfid fids.
  */
 typedef struct P9Srv P9Srv;
 typedef struct P9Fid P9Fid;
@@ -559,6 +562,7 @@ struct P9Fid {
 	void *aux;	/* the file server's */
 	/* private to the framework */
 	int ref;
+	int pending;	/* made by a Tattach, Tauth or Twalk not answered yet: unknown to other requests */
 	P9Fid *next;
 };
 
@@ -604,10 +608,17 @@ struct P9Srv {
 	int nthread;	/* workers per connection; 0: serve in the reading thread */
 	int debug;	/* trace every message on stderr (-D) */
 	const char *name;	/* trace prefix */
+	/*
+	 * Fids one connection may hold; 0: P9_SRVMAXFID.  A request that
+	 * would make one more is answered EMFILE ("too many open files").
+	 */
+	uint32_t maxfid;
 };
 
 enum {
 	P9_SRVMSIZE = (1 << 20) + P9_IOHDRSZ,	/* default: 1 MiB of data per read/write */
+	P9_SRVMAXFID = 1 << 20,	/* default fids per connection */
+	P9_MAXUNAME = 255,	/* longest Tattach/Tauth uname the framework takes (ENAMETOOLONG) */
 };
 
 /*

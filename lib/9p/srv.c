@@ -73,6 +73,7 @@ struct Conn {
 	P9Fid **fids;	/* hash table of nfidhash chains */
 	uint32_t nfidhash;
 	uint32_t nfid;
+	uint32_t maxfid;
 	Req *inflight;
 	int nreq;
 	size_t inbytes;
@@ -150,14 +151,18 @@ fidslot(Conn *c, uint32_t fid)
 	return l;
 }
 
-/* The fid, with a reference for the caller; NULL (EBADF) if unknown. */
+/*
+ * The fid, with a reference for the caller; NULL (EBADF) if unknown.  A
+ * fid still being made (pending) is unknown: its aux is not set yet, and
+ * it may never be.
+ */
 static P9Fid *
 getfid(Conn *c, uint32_t fid)
 {
 	P9Fid *f;
 
 	f = *fidslot(c, fid);
-	if(f == NULL){
+	if(f == NULL || f->pending){
 		seterr(EBADF, "unknown fid %d", (int)fid);
 		return NULL;
 	}
@@ -185,7 +190,11 @@ rehash(Conn *c)
 	free(old);
 }
 
-/* A new fid in the table, with a reference for the caller; NULL (EBADF) if in use. */
+/*
+ * A new fid in the table, pending until its request succeeds, with a
+ * reference for the caller; NULL (EBADF) if in use, EMFILE when the
+ * connection holds maxfid already.
+ */
 static P9Fid *
 newfid(Conn *c, uint32_t fid, const char *uname, uint32_t n_uname)
 {
@@ -200,10 +209,15 @@ newfid(Conn *c, uint32_t fid, const char *uname, uint32_t n_uname)
 		seterr(EBADF, "fid %d already in use", (int)fid);
 		return NULL;
 	}
+	if(c->nfid >= c->maxfid){
+		seterr(EMFILE, "too many fids (%u)", c->maxfid);
+		return NULL;
+	}
 	f = emalloc(sizeof *f);
 	f->fid = fid;
 	f->uname = estrdup(uname != NULL ? uname : "");
 	f->n_uname = n_uname;
+	f->pending = 1;
 	f->ref = 2;
 	*l = f;
 	if(++c->nfid > 2 * c->nfidhash)
@@ -211,15 +225,18 @@ newfid(Conn *c, uint32_t fid, const char *uname, uint32_t n_uname)
 	return f;
 }
 
-/* Take f out of the table; the table's reference passes to the caller. */
+/*
+ * Take f out of the table; the table's reference passes to the caller.  A
+ * pending fid may be clunked (it dies when its maker is done), not removed.
+ */
 static P9Fid *
-removefid(Conn *c, uint32_t fid)
+removefid(Conn *c, uint32_t fid, int pendingok)
 {
 	P9Fid **l, *f;
 
 	l = fidslot(c, fid);
 	f = *l;
-	if(f == NULL){
+	if(f == NULL || (f->pending && !pendingok)){
 		seterr(EBADF, "unknown fid %d", (int)fid);
 		return NULL;
 	}
@@ -527,21 +544,28 @@ run(Conn *c, Req *q, uint8_t *buf, size_t len)
 	case P9_TWALK:
 		if(isnew(r) && (rc < 0 || r->ofcall.nwqid < in->nwname))
 			dropfid(c, r->newfid);
+		else if(isnew(r))
+			r->newfid->pending = 0;
 		break;
 	case P9_TXATTRWALK:
 		if(rc < 0 && isnew(r))
 			dropfid(c, r->newfid);
-		else if(rc == 0)
+		else if(rc == 0){
 			r->newfid->open = 1;
+			r->newfid->pending = 0;
+		}
 		break;
 	case P9_TATTACH:
 		if(rc < 0)
 			dropfid(c, r->fid);
+		else
+			r->fid->pending = 0;
 		break;
 	case P9_TAUTH:
 		if(rc < 0)
 			dropfid(c, r->fid);
 		else{
+			r->fid->pending = 0;
 			r->fid->qid = r->ofcall.qid;
 			r->fid->open = 1;
 			r->fid->omode = P9_ORDWR;
@@ -681,10 +705,15 @@ check(Conn *c, Req *q)
 	case P9_TAUTH:
 		if(!c->srv->auth)
 			return seterr(EOPNOTSUPP, "authentication not required");
+		if(strlen(in->uname) > P9_MAXUNAME)
+			return seterr(ENAMETOOLONG, "user name too long");
 		if((r->fid = newfid(c, in->afid, in->uname, in->n_uname)) == NULL)
 			return -1;
 		break;
 	case P9_TATTACH:
+		/* every fid walked from it keeps a copy */
+		if(strlen(in->uname) > P9_MAXUNAME)
+			return seterr(ENAMETOOLONG, "user name too long");
 		if((r->fid = newfid(c, in->fid, in->uname, in->n_uname)) == NULL)
 			return -1;
 		break;
@@ -719,7 +748,7 @@ check(Conn *c, Req *q)
 		break;
 	case P9_TCLUNK:
 	case P9_TREMOVE:
-		if((r->fid = removefid(c, in->fid)) == NULL)
+		if((r->fid = removefid(c, in->fid, in->type == P9_TCLUNK)) == NULL)
 			return -1;
 		break;
 	case P9_TMKNOD:
@@ -806,6 +835,8 @@ flush(Conn *c, Req *q)
 			c->qtail = *l;
 		old->next = NULL;
 		old->state = Running;
+		/* never served: the fid a Tattach or Twalk was to make is not made */
+		uncheck(c, old);
 		pthread_mutex_unlock(&c->lk);
 		seterr(EINTR, "interrupted");
 		rerror(c, old);
@@ -1083,6 +1114,7 @@ p9_serve(P9Srv *s, int rfd, int wfd)
 	if(c->maxmsize > 0x7fffffff)
 		c->maxmsize = 0x7fffffff;
 	c->msize = c->maxmsize;
+	c->maxfid = s->maxfid != 0 ? s->maxfid : P9_SRVMAXFID;
 	c->nfidhash = Nfidhash;
 	c->fids = emalloc(c->nfidhash * sizeof c->fids[0]);
 	pthread_mutex_init(&c->lk, NULL);

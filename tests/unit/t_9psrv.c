@@ -55,6 +55,21 @@ static int destroyed;	/* destroyfid calls */
 static int blockstarted;	/* reads of "block" that are waiting */
 static int blockrelease;	/* let them go */
 static int served;	/* serve calls */
+static uint32_t maxfid;	/* startconv's srv.maxfid */
+
+/* Wait until the test lets the reads of "block" (and the walks to "hold") go. */
+static void
+hold(void)
+{
+	pthread_mutex_lock(&lk);
+	blockstarted++;
+	pthread_cond_broadcast(&cond);
+	while(!blockrelease)
+		pthread_cond_wait(&cond, &lk);
+	blockstarted--;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lk);
+}
 
 static Handle *
 newhandle(int node)
@@ -105,7 +120,12 @@ toywalk(P9Req *r)
 				return perr(Enotdir, "walk");
 			break;
 		}
-		next = lookup(n, r->ifcall.wname[i]);
+		/* "hold": a walk to a that waits until the test lets it go */
+		if(strcmp(r->ifcall.wname[i], "hold") == 0){
+			hold();
+			next = A;
+		}else
+			next = lookup(n, r->ifcall.wname[i]);
 		if(next < 0){
 			if(i == 0)
 				return perr(Enonexist, "walk %s", r->ifcall.wname[i]);
@@ -187,6 +207,8 @@ toyserve(P9Req *r)
 	case P9_TATTACH:
 		if(strcmp(r->ifcall.aname, "bad") == 0)
 			return perr(Enoattach, "attach");
+		if(strcmp(r->ifcall.aname, "hold") == 0)
+			hold();
 		r->fid->aux = newhandle(Root);
 		r->fid->qid = qidof(Root);
 		r->ofcall.qid = r->fid->qid;
@@ -335,6 +357,7 @@ startconv(int nthread, size_t msize, int dialects)
 	v->srv.msize = msize;
 	v->srv.dialects = dialects;
 	v->srv.name = "toy";
+	v->srv.maxfid = maxfid;
 	v->dialect = P9_9P2000;
 	v->msize = msize;
 	pthread_create(&v->t, NULL, servethread, v);
@@ -405,6 +428,18 @@ trecv(Conv *v, P9Fcall *r)
 		return -1;
 	}
 	return 0;
+}
+
+/* trecv, waiting at most 5 s for the reply to start: -1 if none came. */
+static int
+trecvwait(Conv *v, P9Fcall *r)
+{
+	struct pollfd p = {v->cfd, POLLIN, 0};
+
+	memset(r, 0, sizeof *r);
+	if(poll(&p, 1, 5000) != 1)
+		return -1;
+	return trecv(v, r);
 }
 
 /* Send t and read one reply into r (the caller frees r). */
@@ -886,6 +921,23 @@ testflush(void)
 	ok(trecv(v, &r) == 0 && r.type == P9_RFLUSH && r.tag == 102, "then Rflush");
 	p9_freefcall(&r);
 
+	/* a Twalk flushed before it ran makes no fid (nor one without its aux) */
+	t = twalk(0, 20, 1, a);
+	t.tag = 110;
+	tsend(v, &t);
+	t = (P9Fcall){.type = P9_TFLUSH, .tag = 111, .oldtag = 110};
+	tsend(v, &t);
+	ok(trecv(v, &r) == 0 && r.type == P9_RERROR && r.tag == 110, "flushed queued walk: Rerror");
+	p9_freefcall(&r);
+	ok(trecv(v, &r) == 0 && r.type == P9_RFLUSH && r.tag == 111, "then Rflush");
+	p9_freefcall(&r);
+	t = tfid(P9_TSTAT, 20);
+	t.tag = 112;
+	tsend(v, &t);
+	ok(trecvwait(v, &r) == 0 && r.type == P9_RERROR && r.tag == 112, "its newfid does not exist: Rerror at once");
+	ok(r.ename != NULL && strstr(r.ename, "unknown fid") != NULL, "  unknown fid");
+	p9_freefcall(&r);
+
 	/* a tag in flight used again */
 	t = tfid(P9_TSTAT, 0);
 	t.tag = 100;
@@ -1092,6 +1144,155 @@ testmanyfids(void)
 }
 
 /* The client hangs up while a request runs: everything is freed. */
+/*
+ * A fid a Tattach or Twalk is still making is nobody's yet: other requests
+ * are told it is unknown (serve would get a fid without its aux), a Tclunk
+ * ends it once its maker is done.
+ */
+static void
+testpending(void)
+{
+	const char *holdw[] = {"hold"};
+	P9Fcall t, r;
+	Conv *v;
+	int n0;
+
+	v = startconv(2, 8192, 0);
+	begin(v);
+	t = twalk(0, 10, 1, holdw);
+	t.tag = 300;
+	tsend(v, &t);
+	waitblocked(1);
+	t = tfid(P9_TSTAT, 10);
+	if(expect(v, &t, P9_RERROR, &r, "Tstat of the newfid of a walk in progress: Rerror"))
+		ok(strstr(r.ename, "unknown fid") != NULL, "  unknown fid");
+	p9_freefcall(&r);
+	t = tfid(P9_TOPEN, 10);
+	expect(v, &t, P9_RERROR, &r, "Topen of it: Rerror");
+	p9_freefcall(&r);
+	t = twalk(10, 11, 0, NULL);
+	expect(v, &t, P9_RERROR, &r, "a walk from it: Rerror");
+	p9_freefcall(&r);
+	t = twalk(10, 10, 0, NULL);
+	expect(v, &t, P9_RERROR, &r, "a walk of it onto itself: Rerror");
+	p9_freefcall(&r);
+	t = tfid(P9_TREMOVE, 10);
+	expect(v, &t, P9_RERROR, &r, "Tremove of it: Rerror");
+	p9_freefcall(&r);
+	t = twalk(0, 10, 0, NULL);
+	expect(v, &t, P9_RERROR, &r, "its number is in use");
+	p9_freefcall(&r);
+	release();
+	ok(trecvwait(v, &r) == 0 && r.type == P9_RWALK && r.tag == 300, "the walk answers");
+	p9_freefcall(&r);
+	rearm();
+	t = tfid(P9_TSTAT, 10);
+	if(expect(v, &t, P9_RSTAT, &r, "then the newfid is there"))
+		is_str(r.stat.name, "a", "  it is a");
+	p9_freefcall(&r);
+
+	/* clunked while its walk runs: it dies when the walk is done */
+	t = twalk(0, 12, 1, holdw);
+	t.tag = 301;
+	tsend(v, &t);
+	waitblocked(1);
+	t = tfid(P9_TCLUNK, 12);
+	expect(v, &t, P9_RCLUNK, &r, "Tclunk of a fid a walk makes: Rclunk");
+	p9_freefcall(&r);
+	n0 = ndestroyed();
+	release();
+	ok(trecvwait(v, &r) == 0 && r.type == P9_RWALK && r.tag == 301, "the walk answers");
+	p9_freefcall(&r);
+	rearm();
+	is_int(ndestroyed(), n0 + 1, "and the clunked fid is destroyed");
+	t = tfid(P9_TSTAT, 12);
+	expect(v, &t, P9_RERROR, &r, "it is gone");
+	p9_freefcall(&r);
+
+	/* the fid of an attach in progress */
+	t = tfid(P9_TATTACH, 13);
+	t.tag = 302;
+	t.afid = P9_NOFID;
+	t.uname = "glenda";
+	t.aname = "hold";
+	tsend(v, &t);
+	waitblocked(1);
+	t = twalk(13, 14, 0, NULL);
+	expect(v, &t, P9_RERROR, &r, "a walk from the fid of an attach in progress: Rerror");
+	p9_freefcall(&r);
+	t = tfid(P9_TSTAT, 13);
+	expect(v, &t, P9_RERROR, &r, "Tstat of it: Rerror");
+	p9_freefcall(&r);
+	release();
+	ok(trecvwait(v, &r) == 0 && r.type == P9_RATTACH && r.tag == 302, "the attach answers");
+	p9_freefcall(&r);
+	rearm();
+	t = twalk(13, 14, 0, NULL);
+	expect(v, &t, P9_RWALK, &r, "then it walks");
+	p9_freefcall(&r);
+	is_int(endconv(v), 0, "end");
+}
+
+/* At most s->maxfid fids a connection; a uname longer than P9_MAXUNAME is refused. */
+static void
+testfidlimit(void)
+{
+	P9Fcall t, r;
+	Conv *v;
+	char *long_;
+	int i, good;
+
+	maxfid = 10;
+	v = startconv(1, 8192, 0);
+	maxfid = 0;
+	begin(v);
+	for(i = 1, good = 0; i < 10; i++){
+		t = twalk(0, i, 0, NULL);
+		t.tag = nexttag++;
+		if(rpc(v, &t, &r) == 0 && r.type == P9_RWALK)
+			good++;
+		p9_freefcall(&r);
+	}
+	is_int(good, 9, "9 clones beside the root: 10 fids");
+	t = twalk(0, 10, 0, NULL);
+	if(expect(v, &t, P9_RERROR, &r, "an 11th: Rerror"))
+		ok(strstr(r.ename, "too many fids") != NULL, "  too many fids");
+	p9_freefcall(&r);
+	t = tfid(P9_TATTACH, 10);
+	t.afid = P9_NOFID;
+	t.uname = "glenda";
+	t.aname = "";
+	expect(v, &t, P9_RERROR, &r, "an attach as the 11th: Rerror");
+	p9_freefcall(&r);
+	t = twalk(3, 3, 0, NULL);
+	expect(v, &t, P9_RWALK, &r, "a walk in place needs no new fid");
+	p9_freefcall(&r);
+	t = tfid(P9_TCLUNK, 5);
+	expect(v, &t, P9_RCLUNK, &r, "clunk one");
+	p9_freefcall(&r);
+	t = twalk(0, 10, 0, NULL);
+	expect(v, &t, P9_RWALK, &r, "then a new one is made");
+	p9_freefcall(&r);
+	is_int(endconv(v), 0, "end");
+
+	v = startconv(1, 8192, 0);
+	begin(v);
+	long_ = emalloc(P9_MAXUNAME + 2);
+	memset(long_, 'u', P9_MAXUNAME + 1);
+	t = tfid(P9_TATTACH, 1);
+	t.afid = P9_NOFID;
+	t.uname = long_;
+	t.aname = "";
+	if(expect(v, &t, P9_RERROR, &r, "attach with a uname of 256 bytes: Rerror"))
+		ok(strstr(r.ename, "too long") != NULL, "  too long");
+	p9_freefcall(&r);
+	long_[P9_MAXUNAME] = 0;
+	expect(v, &t, P9_RATTACH, &r, "255 bytes: Rattach");
+	p9_freefcall(&r);
+	free(long_);
+	is_int(endconv(v), 0, "end");
+}
+
 static void
 testhangup(void)
 {
@@ -1224,6 +1425,8 @@ main(void)
 	testreuse();
 	testreversion();
 	testmanyfids();
+	testpending();
+	testfidlimit();
 	testhangup();
 	testtrace();
 	testdotl();
