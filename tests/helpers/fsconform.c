@@ -366,7 +366,8 @@ listdir(const char *path, Ent **vp, int *np, int *dots)
 		return -1;
 	}
 	closedir(dp);
-	qsort(v, n, sizeof *v, cmpent);
+	if(n > 0)
+		qsort(v, n, sizeof *v, cmpent);
 	*vp = v;
 	*np = n;
 	return 0;
