@@ -135,6 +135,39 @@ if startsrv "exportfs -V 9P2000" "$SRVD/ex9" "$NS9" exportfs -f -V 9P2000 -r "$S
 	stopsrv "exportfs 9P2000"
 fi
 
+# ram9p: ramfs in 9P2000 (ns9 mount negotiates .L, which ramfs speaks too;
+# the test driver fusemnt holds the client to -V 9P2000).  One gap is
+# known: a rename over an existing name answers EEXIST (a 9P2000 wstat
+# may not name an existing file, and the client does not remove it
+# first); when that alone fails the run is a skip, anything else fails.
+ram9p() {
+	if ! [ -x "$HD/fusemnt" ]; then
+		skip "ramfs 9P2000: no fusemnt helper"
+		return
+	fi
+	mkdir -p "$SCR/ram/m9"
+	if ! fp=$(timeout -k 5 20 "$HD/fusemnt" -V 9P2000 "$NS9" "$SRVD/ram" "$SCR/ram/m9" 2>"$TD/.mnt.err"); then
+		ok "ramfs 9P2000: mount" sh -c 'cat "$1"; false' sh "$TD/.mnt.err"
+		return
+	fi
+	MNTS="$SCR/ram/m9 $MNTS"
+	fsconform -n -x "$SCR/ram/m9"
+	rc=$?
+	other=$(grep '^not ok' "$TD/.fc" | grep -cv -e ' - rename: a file over an existing file:' -e ' - rename over: ' \
+		-e ' - rename: a directory over an empty directory:' -e ' - rename dir over: ' \
+		-e ' - rename: both directories unchanged' -e ' - cleanup: \. lists exactly 0 names')
+	n=$(sed -n 's/^1\.\.//p' "$TD/.fc")
+	if [ $rc -eq 0 ]; then
+		ok "ramfs 9P2000: fsconform -n -x: $n checks" true
+	elif [ $rc -eq 1 ] && [ "$other" -eq 0 ]; then
+		skip "ramfs 9P2000: fsconform -n -x: $(grep -c '^not ok' "$TD/.fc") of $n checks fail, all from the known gap: rename over an existing name gives EEXIST"
+	else
+		ok "ramfs 9P2000: fsconform -n -x (exit $rc)" sh -c 'cat "$1"; false' sh "$TD/.fc"
+	fi
+	ok "ramfs 9P2000: unmount" umount "$SCR/ram/m9"
+	ok "ramfs 9P2000: the 9pfuse server exits after the unmount" gonepid "$fp"
+}
+
 # ramfs, as /srv/NAME: no links.  Without -n the link checks,
 # and only they, fail there.
 mkdir -p ram
@@ -148,6 +181,7 @@ if startsrv ramfs "$SRVD/ram" "$NS9" ramfs -f -s ram; then
 			-e ' - unlink: the symlink')" 0 "ramfs: only the link checks fail"
 		umount "$SCR/ram/mnt" 2>/dev/null
 	fi
+	ram9p
 	stopsrv ramfs
 fi
 
