@@ -10,6 +10,7 @@
  * every waiting and later call fails with EIO.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,10 +133,6 @@ writev_all(P9Client *c, struct iovec *iov, int niov)
 			mh.msg_iov = iov;
 			mh.msg_iovlen = niov;
 			m = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-			if(m < 0 && errno == ENOTSOCK){
-				c->issock = 0;
-				continue;
-			}
 		}else
 			m = writev(c->fd, iov, niov);
 		if(m < 0 && errno == EINTR)
@@ -399,8 +396,14 @@ reader(void *arg)
 
 /* --- tags --- */
 
+/*
+ * A free tag for a request of type ttype answered into r (and buf).  The
+ * fields are set under the lock, before the tag is busy: a reply that
+ * comes early (a server answering what it has not been sent yet) finds
+ * them.
+ */
 static Req *
-gettag(P9Client *c)
+gettag(P9Client *c, uint8_t ttype, P9Fcall *r, uint8_t *buf, size_t len)
 {
 	Req *q;
 	int i, n;
@@ -437,6 +440,10 @@ gettag(P9Client *c)
 		pthread_cond_wait(&c->tagcond, &c->lk);
 		c->nwaitfree--;
 	}
+	q->ttype = ttype;
+	q->r = r;
+	q->buf = buf;
+	q->len = len;
 	q->busy = 1;
 	q->done = 0;
 	q->reading = 0;
@@ -478,6 +485,8 @@ p9_client_new(int fd, size_t msize, int dialect)
 		seterr(EINVAL, "9P: unknown dialect %d", dialect);
 		return NULL;
 	}
+	/* Ours now: not to be inherited by what the caller execs. */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	c = emalloc(sizeof *c);
 	c->fd = fd;
 	c->msize = msize;
@@ -655,13 +664,9 @@ p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t le
 		return seterr(EINVAL, "9P: rpc: reply buffer of %zu bytes < msize %zu", len, c->msize);
 	if(buf == NULL && (t->type == P9_TREAD || t->type == P9_TREADDIR))
 		return seterr(EINVAL, "9P: rpc: %s needs a reply buffer", p9_typename(t->type));
-	q = gettag(c);
+	q = gettag(c, t->type, r, buf, len);
 	if(q == NULL)
 		return -1;
-	q->ttype = t->type;
-	q->r = r;
-	q->buf = buf;
-	q->len = len;
 	if(sendreq(c, t, q->tag) < 0){
 		err = errcode();
 		pthread_mutex_lock(&c->lk);
