@@ -387,9 +387,13 @@ fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rv;
 
 	fs = pffs(req);
-	r = pfgetref(fs, pfnode(fs, ino));
-	rv = pfgetattr(fs, r->fid, &st);
-	pfputref(fs, r);
+	if(fi != NULL)	/* fstat: the open file, which may have lost its name */
+		rv = pfgetattr(fs, ((Handle *)(uintptr_t)fi->fh)->fid, &st);
+	else{
+		r = pfgetref(fs, pfnode(fs, ino));
+		rv = pfgetattr(fs, r->fid, &st);
+		pfputref(fs, r);
+	}
 	if(rv < 0)
 		fuse_reply_err(req, pferrno());
 	else
@@ -410,9 +414,9 @@ pfnullstat(P9Stat *d)
 }
 
 static int
-dosetattr(Fs *fs, Node *n, uint32_t fid, struct stat *a, int set)
+dosetattr(Fs *fs, uint32_t fid, struct stat *a, int set)
 {
-	P9Fcall t, r;
+	P9Fcall t, r, s;
 
 	memset(&t, 0, sizeof t);
 	t.fid = fid;
@@ -456,8 +460,16 @@ dosetattr(Fs *fs, Node *n, uint32_t fid, struct stat *a, int set)
 			return seterr(EPERM, "permission denied");
 		t.type = P9_TWSTAT;
 		pfnullstat(&t.stat);
-		if(set & FUSE_SET_ATTR_MODE)
-			t.stat.mode = (a->st_mode & 0777) | (n->qid.type & P9_QTDIR ? P9_DMDIR : 0);
+		if(set & FUSE_SET_ATTR_MODE){
+			/* stat(5): DMDIR may not change; DMAPPEND and DMEXCL stay as they are */
+			memset(&s, 0, sizeof s);
+			s.type = P9_TSTAT;
+			s.fid = fid;
+			if(pfrpc(fs, &s, &r) < 0)
+				return -1;
+			t.stat.mode = (r.stat.mode & ~0777U) | (a->st_mode & 0777);
+			p9_freefcall(&r);
+		}
 		if(set & FUSE_SET_ATTR_SIZE)
 			t.stat.length = a->st_size;
 		if(set & FUSE_SET_ATTR_MTIME_NOW)
@@ -482,13 +494,20 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int set, struct fu
 	Node *n;
 	Ref *r;
 	struct stat st;
+	uint32_t fid;
 	int rv;
 
 	fs = pffs(req);
 	n = pfnode(fs, ino);
-	r = pfgetref(fs, n);
-	rv = dosetattr(fs, n, r->fid, attr, set) < 0 || pfgetattr(fs, r->fid, &st) < 0 ? -1 : 0;
-	pfputref(fs, r);
+	if(fi != NULL){
+		/* ftruncate, fchmod: the open file, which may have lost its name */
+		fid = ((Handle *)(uintptr_t)fi->fh)->fid;
+		rv = dosetattr(fs, fid, attr, set) < 0 || pfgetattr(fs, fid, &st) < 0 ? -1 : 0;
+	}else{
+		r = pfgetref(fs, n);
+		rv = dosetattr(fs, r->fid, attr, set) < 0 || pfgetattr(fs, r->fid, &st) < 0 ? -1 : 0;
+		pfputref(fs, r);
+	}
 	if(rv < 0)
 		fuse_reply_err(req, pferrno());
 	else

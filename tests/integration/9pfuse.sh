@@ -73,6 +73,14 @@ more" "$name: append"
 	touch -m -d @1000000000 "$m/f"
 	is "$(stat -c %Y "$m/f")" 1000000000 "$name: mtime set"
 	is "$(cat "$m/nonesuch" 2>&1)" "cat: $m/nonesuch: No such file or directory" "$name: a missing file is ENOENT"
+	echo hello >"$m/u"
+	if [ "$name" = diod ]; then
+		skip "$name: an open file outlives its name: diod truncates by path"
+		rm -f "$m/u"
+	else is "$(perl -e 'open(my $f, "+<", $ARGV[0]) or die "$!\n"; unlink($ARGV[0]) or die "$!\n";
+		truncate($f, 2) or die "$!\n"; seek($f, 0, 0); read($f, my $b, 10); print $b' "$m/u" 2>&1)" "he" \
+		"$name: an open file outlives its name: ftruncate and read"
+	fi
 
 	# Directories and names.
 	mkdir "$m/d"
