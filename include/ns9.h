@@ -155,7 +155,9 @@ void ns_freelist(char **v);
 /*
  * An O_PATH fd of the running ns9 binary, opened on the first call
  * (/proc/self/exe): call it before entering another name space, whose
- * root may have no /proc.  -1 on error.
+ * root may have no /proc.  In a helper that closed its inherited files
+ * (ns_as), the binary is opened again there (it must be the same file)
+ * and the fd lasts until the helper exits.  -1 on error.
  */
 int ns_selfexe(void);
 

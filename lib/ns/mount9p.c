@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +37,7 @@ enum {
 	Statusfd,
 	Waitms = 30000,	/* for the server's attach */
 	Maxread = 1 << 20,
+	Maxpasswd = 1 << 20,	/* bytes of /etc/passwd read at most */
 };
 
 extern char **environ;
@@ -96,6 +98,8 @@ bad:
 static int
 spawn(char **argv, int fuse, int conn, int status, int debug, const char *ctx)
 {
+	static char *noenv[] = {NULL};
+	char **env;
 	pid_t pid;
 	int exe, st, null;
 	uid_t uid;
@@ -106,6 +110,8 @@ spawn(char **argv, int fuse, int conn, int status, int debug, const char *ctx)
 		return adderr("%s", ctx);
 	uid = geteuid();
 	gid = getegid();
+	/* Borrowed ids (an ns_as helper): the environment is the server's, not the writer's to read. */
+	env = getuid() == uid && getgid() == gid ? environ : noenv;
 	pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if(pid < 0)
 		return syserr("%s", ctx);
@@ -138,7 +144,7 @@ spawn(char **argv, int fuse, int conn, int status, int debug, const char *ctx)
 			syscall(SYS_close_range, Statusfd + 1, exe - 1, 0);
 		syscall(SYS_close_range, exe + 1, ~0U, 0);
 		signal(SIGPIPE, SIG_DFL);
-		syscall(SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
+		syscall(SYS_execveat, exe, "", argv, env, AT_EMPTY_PATH);
 		_exit(127);
 	}
 	while(waitpid(pid, &st, __WALL) < 0)
@@ -151,19 +157,28 @@ spawn(char **argv, int fuse, int conn, int status, int debug, const char *ctx)
  * The name of uid from /etc/passwd, read as data.  Not getpwuid: this may
  * run inside another process's root, where an nsswitch.conf of its
  * owner's choosing would have us load its code (the chroot NSS attack).
+ * For the same reason the file is taken only if it is a regular file (a
+ * fifo there would hang us, /dev/zero spin us), and only its first MiB.
  */
 static void
 username(uid_t uid, char *buf, size_t len)
 {
 	char line[1024], *name, *p, *end;
+	struct stat st;
 	FILE *f;
 	unsigned long v;
+	int fd;
 
 	snprintf(buf, len, "%u", (unsigned)uid);
-	f = fopen("/etc/passwd", "re");
-	if(f == NULL)
+	fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if(fd < 0)
 		return;
-	while(fgets(line, sizeof line, f) != NULL){
+	if(fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (f = fdopen(fd, "r")) == NULL){
+		close(fd);
+		return;
+	}
+	/* The position, not strlen: a file of NULs moves it as well. */
+	while(ftell(f) < Maxpasswd && fgets(line, sizeof line, f) != NULL){
 		name = line;
 		p = strchr(name, ':');
 		if(p == NULL || p == name)
@@ -184,27 +199,29 @@ username(uid_t uid, char *buf, size_t len)
 
 /*
  * A dial string must not make us resolve names: that is NSS again (see
- * username).  Numeric hosts and ports only; ns9 srv dials by name.
+ * username).  Numeric hosts and ports only, whatever the network is
+ * called (p9_dial takes "net!" as "tcp!", and no port as 564); ns9 srv
+ * dials by name.
  */
 static int
 numericdial(const char *srv, const char *ctx)
 {
 	char host[64];
 	unsigned char addr[16];
-	const char *port;
+	const char *h, *port;
 	size_t n;
 
-	if(strncmp(srv, "tcp!", 4) != 0)
+	/* What ns_srvdial passes to p9_dial; any network but these it refuses unresolved. */
+	if(srv[0] == '/' || srv[0] == '#' || (strncmp(srv, "tcp!", 4) != 0 && strncmp(srv, "net!", 4) != 0))
 		return 0;
-	port = strchr(srv + 4, '!');
-	if(port == NULL)
-		return 0;	/* ns_srvdial says what is wrong */
-	n = port - (srv + 4);
+	h = srv + 4;
+	port = strchr(h, '!');
+	n = port != NULL ? (size_t)(port - h) : strlen(h);
 	if(n < sizeof host){
-		memcpy(host, srv + 4, n);
+		memcpy(host, h, n);
 		host[n] = 0;
 		if((inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) &&
-		   port[1] != 0 && strspn(port + 1, "0123456789") == strlen(port + 1))
+		   (port == NULL || (port[1] != 0 && strspn(port + 1, "0123456789") == strlen(port + 1))))
 			return 0;
 	}
 	return seterr(EINVAL, "%s: mount dials numeric addresses only (tcp!ADDR!PORT); "

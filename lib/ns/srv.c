@@ -584,6 +584,7 @@ ns_freelist(char **v)
 
 static int selffd = -1;
 static int selferr;
+static struct stat selfst;
 
 static void
 openself(void)
@@ -591,17 +592,48 @@ openself(void)
 	selffd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
 	if(selffd < 0)
 		selferr = errno;
+	else if(fstat(selffd, &selfst) < 0){
+		selferr = errno;
+		close(selffd);
+		selffd = -1;
+	}
+}
+
+static int
+isself(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == selfst.st_dev &&
+	       st.st_ino == selfst.st_ino;
 }
 
 int
 ns_selfexe(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	int fd;
 
 	pthread_once(&once, openself);
 	if(selffd < 0){
 		errno = selferr;
 		return syserrpath("/proc/self/exe", "ns9 binary");
 	}
-	return selffd;
+	if(isself(selffd))
+		return selffd;
+	/*
+	 * The number names another file: a helper acting for another user
+	 * (ns_as) closes what it inherited.  Open the binary again (in the
+	 * root it is in now) and take it only if it is the same file; the
+	 * fd is the helper's, gone when it exits (selffd, shared with the
+	 * server's memory, stays as it is).
+	 */
+	fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	if(fd < 0)
+		return syserrpath("/proc/self/exe", "ns9 binary");
+	if(!isself(fd)){
+		close(fd);
+		return seterr(ENOENT, "ns9 binary: /proc/self/exe is not the running binary");
+	}
+	return fd;
 }

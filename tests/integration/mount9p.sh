@@ -59,7 +59,7 @@ ok "ns9 ctl PID mount" "$NS9" ctl $P mount /srv/ram $SCR/n/f
 is "$(cat /proc/$P/root$SCR/n/f/f)" "hello" "the target sees the service"
 mounted $SCR/n/f && r=yes || r=no
 is "$r" "no" "the writer's name space is unchanged"
-"$NS9" fs $SCR/ctl
+env NS9MARK=server "$NS9" fs $SCR/ctl
 i=0; while [ $i -lt 50 ] && ! mounted $SCR/ctl; do sleep 0.1; i=$((i + 1)); done
 ok "echo mount > PID/ns" sh -c "echo 'mount -C #s/ram $SCR/n/a' >$SCR/ctl/$P/ns"
 echo again >>$SCR/n/b/f
@@ -81,6 +81,18 @@ expect_fail "a missing mount point" "ns9: mount /srv/ram $SCR/n/zz: file does no
 expect_fail "a host name in a dial string" \
 	"ns9: mount tcp!localhost!564 $SCR/n/b: mount dials numeric addresses only (tcp!ADDR!PORT); post a service by name with ns9 srv" \
 	"$NS9" mount 'tcp!localhost!564' $SCR/n/b
+# Every form p9_dial would resolve by name: "net!" is "tcp!", no port is 564.
+expect_fail "a host name after net!" \
+	"ns9: mount net!localhost!564 $SCR/n/b: mount dials numeric addresses only (tcp!ADDR!PORT); post a service by name with ns9 srv" \
+	"$NS9" mount 'net!localhost!564' $SCR/n/b
+expect_fail "a host name and no port" \
+	"ns9: mount tcp!localhost $SCR/n/b: mount dials numeric addresses only (tcp!ADDR!PORT); post a service by name with ns9 srv" \
+	"$NS9" mount 'tcp!localhost' $SCR/n/b
+expect_fail "a service name as the port" \
+	"ns9: mount net!127.0.0.1!9fs $SCR/n/b: mount dials numeric addresses only (tcp!ADDR!PORT); post a service by name with ns9 srv" \
+	"$NS9" mount 'net!127.0.0.1!9fs' $SCR/n/b
+expect_fail "nobody listening (numeric, no port)" "ns9: mount net!127.0.0.1 $SCR/n/b: dial net!127.0.0.1: Connection refused" \
+	"$NS9" mount 'net!127.0.0.1' $SCR/n/b
 expect_fail "nobody listening" "ns9: mount tcp!127.0.0.1!1 $SCR/n/b: dial tcp!127.0.0.1!1: Connection refused" \
 	"$NS9" mount 'tcp!127.0.0.1!1' $SCR/n/b
 echo x >$SCR/notsock
@@ -106,6 +118,17 @@ mounts $SCR/n/g | grep -q . && r=mounted || r=clean
 is "$r" clean "and nothing is mounted"
 kill $JUNK 2>/dev/null
 is "$(nfuse)" "$n0" "failed mounts leave no server behind"
+
+# /etc/passwd (read as data for the attach's uname, perhaps in another's
+# root) that is a fifo or /dev/zero: not read, the uname is the number.
+mkfifo $SCR/fifo
+for f in $SCR/fifo /dev/zero; do
+	mount --bind $f /etc/passwd
+	timeout 10 "$NS9" mount /srv/ram $SCR/n/b 2>&1
+	is "$?" 0 "mount with $f as /etc/passwd: neither hangs nor spins"
+	umount /etc/passwd
+	"$NS9" unmount $SCR/n/b 2>/dev/null
+done
 
 # kill -9 of the service under a busy mount: errors within 1 s, no hang, the mount goes.
 "$NS9" ramfs -s ram2
@@ -149,6 +172,17 @@ is "$(asuser "$UNS9" mount /srv/uram $SCR/u 2>&1)" "ns9: mount /srv/uram $SCR/u:
 is "$(setpriv --reuid 4243 --regid 4243 --clear-groups --inh-caps=-all "$UNS9" rfork -n \
 	"$UNS9" mount $USRV/uram /tmp 2>&1)" \
 	"ns9: mount $USRV/uram /tmp: permission denied: '$USRV/uram'" "another user cannot connect to the post"
+# Through root's ns9fs into the user's name space: the helper acts as the
+# user, and the 9P client it starts runs as the user without root's environment.
+mkdir -p $SCR/u2 && chown $TUID $SCR/u2
+asuser "$UNS9" rfork -n sleep 301 &
+UP=$(waitfor "sleep 301")
+is "$(asuser "$CW" $SCR/ctl/$UP/ns "mount $USRV/uram $SCR/u2" | head -1)" "ok" "the user mounts its post through root's ns9fs"
+is "$(asuser nsenter -t $UP -U -m --preserve-credentials cat $SCR/u2/f)" "mine" "the user reads its file there"
+F=$(pgrep -n -f '^ns9 9pfuse')
+is "$(stat -c %u /proc/$F)" "$TUID" "the 9P client runs as the user"
+grep -qz '^NS9MARK=' /proc/$F/environ && r=leaked || r=clean
+is "$r" clean "and holds none of the server's environment"
 ok "root can" "$NS9" mount $USRV/uram $SCR/n/b
 is "$(cat $SCR/n/b/f)" "mine" "and reads the user's file"
 "$NS9" unmount $SCR/n/b

@@ -335,6 +335,19 @@ main(void)
 	testpost();
 	fd = ns_selfexe();
 	ok(fd >= 0 && ns_selfexe() == fd, "ns_selfexe: one fd, cached");
+	{
+		struct stat a, b;
+		int other, again;
+
+		/* What ns_as's helper does: every inherited fd closed, the number reused. */
+		stat("/proc/self/exe", &a);
+		close(fd);
+		other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		again = ns_selfexe();
+		ok(other == fd && again >= 0 && again != other && fstat(again, &b) == 0 && a.st_dev == b.st_dev &&
+			   a.st_ino == b.st_ino,
+		   "ns_selfexe after its fd was closed and the number reused: the binary, opened again");
+	}
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if(system(cmd) != 0)
 		diag("cleanup of %s failed", dir);
