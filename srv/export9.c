@@ -156,6 +156,8 @@ mkspecial(int dfd, const char *name, uint32_t perm, const char *ext)
 	}
 	if(perm & P9_DMLINK)
 		return seterr(EOPNOTSUPP, "hard links through create are not supported");
+	if(!(perm & (P9_DMNAMEDPIPE | P9_DMSOCKET)))
+		return xnodevice();
 	if(perm & P9_DMNAMEDPIPE)
 		return mknodat(dfd, name, S_IFIFO | (perm & 0777), 0) < 0 ? syserr(NULL) : 0;
 	if(perm & P9_DMSOCKET)
@@ -402,11 +404,11 @@ x9stat(P9Req *r)
 	if(xgetpath(f, path) < 0)
 		return -1;
 	if(f->fd >= 0)
-		fd = dup(f->fd);
+		fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
 	else
 		fd = xopenfid(f, path, O_PATH, r->dialect == P9_9P2000);
 	if(fd < 0)
-		return -1;
+		return f->fd >= 0 ? syserr(NULL) : -1;
 	if(fstat(fd, &st) < 0){
 		syserr(NULL);
 		close(fd);

@@ -311,6 +311,34 @@ xgone(Xfid *f)
 }
 
 /*
+ * An open for i/o is made O_NONBLOCK, so that no worker waits in it: a
+ * fifo nobody has open at the other end (ENXIO for a writer, at once end
+ * of file for a reader), a device waiting for carrier.  Once open, the fd
+ * blocks again unless the client asked otherwise.
+ */
+static int
+nbflags(int oflags)
+{
+	return (oflags & O_PATH) ? oflags : oflags | O_NONBLOCK;
+}
+
+static int
+nbdone(int fd, int oflags)
+{
+	int fl;
+
+	if(fd < 0 || (oflags & (O_PATH | O_NONBLOCK)))
+		return fd;
+	fl = fcntl(fd, F_GETFL);
+	if(fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0){
+		syserr(NULL);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * Open f's file: its path beneath the root, or when its name is gone the
  * inode kept for it (reopened through its /proc link, which is our own
  * fd, not a name from the tree).
@@ -325,7 +353,7 @@ xopenfid(Xfid *f, const char *path, int oflags, int follow)
 	pfd = f->path->fd >= 0 ? fcntl(f->path->fd, F_DUPFD_CLOEXEC, 0) : f->path->gone ? -3 : -2;
 	pthread_mutex_unlock(&f->fs->lk);
 	if(pfd == -2)
-		return xresolve(f->fs, path, oflags, follow);
+		return nbdone(xresolve(f->fs, path, nbflags(oflags), follow), oflags);
 	if(pfd == -3)
 		return seterr(ENOENT, "file does not exist: its name was removed");
 	if(pfd < 0)
@@ -333,14 +361,25 @@ xopenfid(Xfid *f, const char *path, int oflags, int follow)
 	if(oflags & O_PATH)
 		return pfd;
 	snprintf(buf, sizeof buf, "/proc/self/fd/%d", pfd);
-	fd = open(buf, (oflags & ~O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY);
+	fd = open(buf, (nbflags(oflags) & ~O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY);
 	if(fd < 0)
 		syserr(NULL);
 	close(pfd);
-	return fd;
+	return nbdone(fd, oflags);
 }
 
 /* --- names and confinement --- */
+
+/*
+ * Device files are never made: one made by a client of a server that may
+ * (root) would open a disk or memory the tree does not hold.  Those the
+ * tree holds already are the exporter's business.
+ */
+int
+xnodevice(void)
+{
+	return seterr(EPERM, "operation not permitted: exportfs makes no device files");
+}
 
 /* A name that may be created, removed or renamed: one component, not . or .. */
 int
@@ -472,11 +511,11 @@ xopenat(int dirfd, const char *name, int oflags, mode_t mode)
 	struct open_how how;
 
 	memset(&how, 0, sizeof how);
-	how.flags = oflags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+	how.flags = nbflags(oflags) | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
 	if(oflags & O_CREAT)
 		how.mode = mode & 07777;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
-	return openat2(dirfd, name, &how);
+	return nbdone(openat2(dirfd, name, &how), oflags);
 }
 
 /* --- identity --- */

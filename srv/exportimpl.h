@@ -104,6 +104,7 @@ int xresolve(Xfs *fs, const char *path, int oflags, int follow);
 int xparent(Xfs *fs, const char *path, int follow, const char **basep);
 int xopenat(int dirfd, const char *name, int oflags, mode_t mode);
 int xgoodname(const char *name);
+int xnodevice(void);
 int xjoin(char *path, const char *name);
 const char *xbase(const char *path);
 P9Qid xqid(Xfs *fs, const struct stat *st, int dialect);

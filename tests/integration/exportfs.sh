@@ -447,6 +447,63 @@ is "$(readlink "$R/ulink"; stat -c %F "$R/ufifo")" "target
 fifo" "the .u link and fifo are on disk"
 rm -f "$R/ulink" "$R/ufifo"
 
+# Device files are never made (through one, a server running as root would
+# read a disk); a fifo opens at once, ENXIO for a writer while nobody
+# reads, and a reader reads the end of file while nobody writes.
+mkfifo "$R/pipe"
+is "$(x -r "$R" <<EOF
+Tversion 8192 9P2000.L
+Tattach 0 -1 me '' 0
+Tmknod 0 null 020666 1 3 0
+Tmknod 0 sda 060600 8 0 0
+Twalk 0 1 pipe
+Tlopen 1 1
+Twalk 0 2 pipe
+Tlopen 2 0
+Tread 2 0 100
+Twalk 0 4
+Tlcreate 4 pipe 1 0644 0
+Twalk 0 3 pipe
+Tlopen 3 1
+Twrite 3 0 hi
+Tread 2 0 100
+EOF
+)" "Rversion msize 8192 version 9P2000.L
+Rattach qid (d)
+Rlerror ecode 1
+Rlerror ecode 1
+Rwalk nwqid 1 0:()
+Rlerror ecode 6
+Rwalk nwqid 1 0:()
+Rlopen qid () iounit 8168
+Rread count 0
+Rwalk nwqid 0
+Rlcreate qid () iounit 8168
+Rwalk nwqid 1 0:()
+Rlopen qid () iounit 8168
+Rwrite count 2
+Rread count 2 'hi'
+exit 0" "9P2000.L: mknod of a character or block device EPERM; a fifo never blocks an open (lcreate of it neither)"
+is "$(x -r "$R" <<EOF
+Tversion 8192 9P2000.u
+Tattach 0 -1 me '' -1
+Twalk 0 1
+Tcreate 1 null 0x008001b6 0 'c 1 3'
+Tcreate 1 sda 0x008001b6 0 'b 8 0'
+Twalk 0 2 pipe
+Topen 2 1
+EOF
+)" "Rversion msize 8192 version 9P2000.u
+Rattach qid (d)
+Rwalk nwqid 0
+Rerror ename 'operation not permitted: exportfs makes no device files' errno 1
+Rerror ename 'operation not permitted: exportfs makes no device files' errno 1
+Rwalk nwqid 1 0:()
+Rerror ename 'No such device or address' errno 6
+exit 0" "9P2000.u: create of a device EPERM; open of a fifo for writing ENXIO at once"
+is "$(ls "$R" | grep -c -e '^null$' -e '^sda$')" 0 "no device file was made"
+rm -f "$R/pipe"
+
 # -V: one dialect only.
 is "$(x -V 9P2000 -r "$R" <<EOF
 Tversion 8192 9P2000.L
