@@ -53,6 +53,9 @@ checkname(const char *name, const char *ctx)
 		return seterr(EINVAL, "%s %s: bad name: it holds '/'", ctx, name);
 	if(strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return seterr(EINVAL, "%s %s: bad name", ctx, name);
+	/* ns_post's own temporary names: another post would remove it as its own. */
+	if(strncmp(name, TMPPREFIX, strlen(TMPPREFIX)) == 0)
+		return seterr(EINVAL, "%s %s: bad name: it starts with %s", ctx, name, TMPPREFIX);
 	/* One name a line in listings. */
 	for(p = (const unsigned char *)name; *p; p++)
 		if(*p < 0x20 || *p == 0x7f)
@@ -260,11 +263,18 @@ watcher(Watch *w)
 		}
 		if(!check || ours(w))
 			continue;
-		/* Removed or replaced: stop the server, unless it is gone already. */
+		/*
+		 * Removed or replaced: stop the server, unless it is gone
+		 * already.  Through the pidfd only, when there is one: if it
+		 * says the server is gone (a child forked without exec keeps
+		 * the post), the pid may be another process's by now.
+		 */
 		pfd[0].fd = w->rfd;
 		pfd[0].events = POLLIN;
 		if(poll(pfd, 1, 0) == 0){
-			if(w->pidfd < 0 || pidfd_send_signal(w->pidfd, SIGTERM, NULL, 0) < 0)
+			if(w->pidfd >= 0)
+				pidfd_send_signal(w->pidfd, SIGTERM, NULL, 0);
+			else
 				kill(w->pid, SIGTERM);
 		}
 		_exit(0);

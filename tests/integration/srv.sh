@@ -134,6 +134,36 @@ ok "a socket left by a server whose watcher was killed too" test -S $S/st
 is "$($NS9 srv)" "${long#0}" "the list skips a stale post"
 ok "... and removes it" gone $S/st
 
+# The server gone but its post alive (a child forked without exec holds the
+# watcher's pipe, here a process that opened it through /proc): rm of the
+# post signals nobody, for the server's pid may be another process's now.
+$NS9 srv -f -e "$ECHO" pr 2>/dev/null &
+sp=$!
+i=0; while [ ! -S $S/pr ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+(
+	n=3
+	for f in /proc/$sp/fd/*; do
+		case $(readlink $f) in pipe:*) eval "exec $n>$f"; n=$((n + 1)) ;; esac
+	done
+	touch $SCR/held
+	exec sleep 300
+) &
+holder=$!
+i=0; while [ ! -e $SCR/held ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 $sp; wait $sp 2>/dev/null
+echo $((sp - 1)) >/proc/sys/kernel/ns_last_pid
+sleep 300 &
+victim=$!
+if [ "$victim" = "$sp" ]; then
+	rm $S/pr
+	i=0; while pgrep -f '^ns9-watch pr$' >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -0 $victim 2>/dev/null && r=alive || r=signalled
+	is "$r" alive "rm of a post whose server is gone signals nobody (its pid is another process's)"
+else
+	skip "the server's pid was not given again"
+fi
+kill $holder $victim 2>/dev/null
+
 # The server hangs up: ns9 srv ends, the post goes.
 ok "post q (a server that hangs up after 3 messages)" $NS9 srv -e "$ECHO -q 3" q
 p=$(srvpid q)

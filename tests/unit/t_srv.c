@@ -224,6 +224,7 @@ testpost(void)
 	is_int(ns_post(".", NULL), -1, "post '.'");
 	is_int(ns_post("..", NULL), -1, "post '..'");
 	is_int(ns_post("a\nb", NULL), -1, "post a name with a newline");
+	is_int(ns_post(".ns9post.1.0", NULL), -1, "post a name ns_post takes for a moment itself");
 	memset(name, 'n', 128);
 	name[128] = 0;
 	is_int(ns_post(name, NULL), -1, "post a 128-byte name");
