@@ -53,12 +53,19 @@ struct File {
 	int removed;
 };
 
+/*
+ * What a file costs beside its data, counted against the limit as data
+ * is: at most this (its strings are Maxname bytes at most), so a client
+ * making empty files runs out of room too, not the machine out of memory.
+ */
+#define FILECOST (sizeof(File) + 4 * (Maxname + 1))
+
 typedef struct Ram Ram;
 struct Ram {
 	pthread_mutex_t lk;
 	File *root;
 	uint64_t path;	/* the last qid.path given out */
-	uint64_t total;	/* bytes allocated for file data */
+	uint64_t total;	/* bytes allocated for file data, and FILECOST a file */
 	uint64_t maxtotal;
 };
 
@@ -97,7 +104,7 @@ incref(File *f)
 static void
 freefile(Ram *fs, File *f)
 {
-	fs->total -= f->cap;
+	fs->total -= f->cap + FILECOST;
 	free(f->data);
 	free(f->name);
 	free(f->uid);
@@ -171,6 +178,7 @@ newfile(Ram *fs, File *d, const char *name, uint32_t mode, const char *uid, cons
 {
 	File *f;
 
+	fs->total += FILECOST;
 	f = emalloc(sizeof *f);
 	f->name = estrdup(name);
 	f->uid = estrdup(uid);
@@ -187,6 +195,16 @@ newfile(Ram *fs, File *d, const char *name, uint32_t mode, const char *uid, cons
 		linkchild(d, f);
 	}
 	return f;
+}
+
+/* Room for one more file: -1 (ENOSPC) when the limit says no. */
+static int
+roomforfile(Ram *fs)
+{
+	if(fs->total + FILECOST > fs->maxtotal)
+		return seterr(ENOSPC, "no space left: ramfs holds %llu bytes at most",
+			(unsigned long long)fs->maxtotal);
+	return 0;
 }
 
 /* A directory's contents changed. */
@@ -488,6 +506,8 @@ rcreate(Ram *fs, P9Req *r)
 		return perr(Eexist, "'%.64s'", r->ifcall.name);
 	if((perm & P9_DMDIR) && (needperm(r->ifcall.mode) & P9_DMWRITE))
 		return perr(Eisdir, "create a directory for writing");
+	if(roomforfile(fs) < 0)
+		return -1;
 	/* create(5): the directory's permissions limit the new file's */
 	if(perm & P9_DMDIR)
 		mode = (perm & DMTYPE) | (perm & d->mode & 0777);
@@ -821,6 +841,8 @@ lnew(Ram *fs, P9Fid *who, File *d, const char *name, uint32_t perm, uint32_t gid
 		perr(Eexist, "'%.64s'", name);
 		return NULL;
 	}
+	if(roomforfile(fs) < 0)
+		return NULL;
 	f = newfile(fs, d, name, (dir ? P9_DMDIR : 0) | (perm & 0777), who->uname, d->gid);
 	if(who->n_uname != P9_NONUNAME)
 		f->nuid = who->n_uname;
@@ -1106,7 +1128,7 @@ rstatfs(Ram *fs, P9Req *r)
 	s->type = V9fsmagic;
 	s->bsize = 4096;
 	s->blocks = fs->maxtotal / 4096;
-	s->bfree = s->bavail = (fs->maxtotal - fs->total) / 4096;
+	s->bfree = s->bavail = fs->total < fs->maxtotal ? (fs->maxtotal - fs->total) / 4096 : 0;
 	s->files = 1 << 30;
 	s->ffree = (1 << 30) - (fs->path < (1 << 30) ? fs->path : 0);
 	s->namelen = Maxname;

@@ -91,6 +91,18 @@ is "$(r create f try writeat f 1073741824 x try truncate f 2000000000 try writea
 	"$(printf 'error: file too large: ramfs files hold 1 GiB at most\nerror: file too large: ramfs files hold 1 GiB at most\nerror: file too large: ramfs files hold 1 GiB at most\nf 644 0 glenda %s glenda 0' "$me")" \
 	"past 1 GiB: file too large, and nothing changes"
 
+# Files cost room beside their data: empty ones too fill the limit (statfs shows it).
+if cp "$HD/p9raw" "$SCR/bin/p9raw" 2>/dev/null; then
+	{ echo "Tversion 8192 9P2000.L"; echo "Tattach 0 -1 me '' 0"; echo "Tstatfs 0"
+	  i=0; while [ $i -lt 100 ]; do echo "Tmkdir 0 d$i 0755 0"; i=$((i + 1)); done; echo "Tstatfs 0"; } |
+		"$SCR/bin/p9raw" -c "$NS9" ramfs 2>&1 | sed -n 's/^Rstatfs .* bfree \([0-9]*\) .*/\1/p' >"$SCR/bfree"
+	b0=$(sed -n 1p "$SCR/bfree") b1=$(sed -n 2p "$SCR/bfree")
+	[ -n "$b0" ] && [ -n "$b1" ] && [ $((b0 - b1)) -ge 25 ] && r=yes || r="no ($b0 -> $b1)"
+	is "$r" yes "100 empty directories take room (at least 25 blocks of 4 KiB)"
+else
+	skip "no p9raw helper"
+fi
+
 # 9P2000.L: the messages Linux clients use
 rl() { "$P9" -V 9P2000.L -e "$NS9 ramfs" version attach "$@" 2>&1; }
 is "$(rl mkdir d create d/f write d/f hello read d/f stat d/f ls d)" \
