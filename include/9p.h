@@ -636,6 +636,17 @@ int p9_serve(P9Srv *s, int rfd, int wfd);
  */
 int p9_listen(P9Srv *s, int lfd);
 
+/*
+ * For serve, in a request that may wait long (a read of a fifo, a
+ * terminal): 1 once the request is flushed, aborted by a new Tversion,
+ * or its client has hung up; it should then stop waiting and fail
+ * (EINTR, "interrupted").  Serve polls it, say every 100 ms, while it
+ * waits.  Waiting requests fill the connection's slots: a client that
+ * starts more of them than it has workers cannot be read until one ends,
+ * but its hangup is still seen.
+ */
+int p9_interrupted(P9Req *r);
+
 /* --- the client (lib/9p/client.c) --- */
 
 /*
@@ -671,6 +682,22 @@ void p9_client_onhangup(P9Client *c, void (*fn)(void *), void *arg);
  * with the error record set from it (p9_seterrfcall).  Thread-safe.
  */
 int p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len);
+
+/*
+ * An interruptible call: p9_client_rpcintr is p9_client_rpc that another
+ * thread may interrupt with p9_client_interrupt(c, in), before or while
+ * it waits.  It then flushes its request (Tflush, flush(5)) and fails
+ * with EINTR once the Rflush comes, unless the server answered first:
+ * then the answer stands.  *in starts zeroed and lives until the call
+ * returns; its fields are the client's.
+ */
+typedef struct P9Intr P9Intr;
+struct P9Intr {
+	int interrupted;
+	void *q;
+};
+int p9_client_rpcintr(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len, P9Intr *in);
+void p9_client_interrupt(P9Client *c, P9Intr *in);
 
 /* Fid numbers: a free one, and back. */
 uint32_t p9_client_newfid(P9Client *c);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ __thread Xscratch xscratch;
 
 enum {
 	Maxpinned = 1024,	/* inodes kept for fids whose name went: well below the fd limit */
+	Pollms = 100,	/* a read or write that waits looks for a flush this often */
 };
 
 /* --- the path table --- */
@@ -747,11 +749,23 @@ xsetgid(int dirfd, const char *name, uint32_t gid)
 		errno = e;
 }
 
-/* Record fd as f's open file. */
+/*
+ * Record fd as f's open file.  A fifo's or a device's fd is made
+ * nonblocking: a request that must wait for it polls (waitio), so a flush
+ * or the client's hangup ends the wait.
+ */
 int
 xsetopen(Xfid *f, int fd, struct stat *st)
 {
-	if(fstat(fd, st) < 0){
+	int fl;
+
+	if(fstat(fd, st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0){
+		syserr(NULL);
+		close(fd);
+		return -1;
+	}
+	f->nonblock = (fl & O_NONBLOCK) != 0;
+	if(!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode) && !f->nonblock && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0){
 		syserr(NULL);
 		close(fd);
 		return -1;
@@ -911,6 +925,31 @@ xdestroyfid(P9Fid *fid)
 
 /* --- i/o on an open fid, both dialects --- */
 
+/*
+ * read or write on a fid that is no regular file (its fd does not block):
+ * wait for it while the request is neither flushed nor its client gone.
+ */
+static ssize_t
+waitio(P9Req *r, Xfid *f, void *rbuf, const void *wbuf, size_t n)
+{
+	struct pollfd p;
+	ssize_t m;
+
+	for(;;){
+		m = wbuf != NULL ? write(f->fd, wbuf, n) : read(f->fd, rbuf, n);
+		if(m >= 0)
+			return m;
+		if(errno != EAGAIN || f->nonblock)
+			return syserr(NULL);
+		p.fd = f->fd;
+		p.events = wbuf != NULL ? POLLOUT : POLLIN;
+		if(poll(&p, 1, Pollms) < 0 && errno != EINTR)
+			return syserr(NULL);
+		if(p9_interrupted(r))
+			return seterr(EINTR, "interrupted");
+	}
+}
+
 int
 xread(P9Req *r)
 {
@@ -933,12 +972,12 @@ xread(P9Req *r)
 	if(r->ifcall.offset > INT64_MAX)
 		return seterr(EINVAL, "bad offset");
 	buf = r->obuf + P9_RREADHDRSZ;
-	if(f->seekable)
+	if(f->seekable){
 		n = pread(f->fd, buf, count, r->ifcall.offset);
-	else
-		n = read(f->fd, buf, count);
-	if(n < 0)
-		return syserr(NULL);
+		if(n < 0)
+			return syserr(NULL);
+	}else if((n = waitio(r, f, buf, NULL, count)) < 0)
+		return -1;
 	r->ofcall.count = n;
 	r->ofcall.data = buf;
 	return 0;
@@ -957,12 +996,12 @@ xwrite(P9Req *r)
 		return seterr(EISDIR, "is a directory");
 	if(r->ifcall.offset > INT64_MAX)
 		return seterr(EINVAL, "bad offset");
-	if(f->seekable)
+	if(f->seekable){
 		n = pwrite(f->fd, r->ifcall.data, r->ifcall.count, r->ifcall.offset);
-	else
-		n = write(f->fd, r->ifcall.data, r->ifcall.count);
-	if(n < 0)
-		return syserr(NULL);
+		if(n < 0)
+			return syserr(NULL);
+	}else if((n = waitio(r, f, NULL, r->ifcall.data, r->ifcall.count)) < 0)
+		return -1;
 	r->ofcall.count = n;
 	return 0;
 }

@@ -72,6 +72,7 @@ struct Xfid {
 	int isdir;
 	dev_t dev;	/* of the open file */
 	int seekable;	/* pread/pwrite; else read/write (fifo, socket, tty) */
+	int nonblock;	/* the client opened it O_NONBLOCK: EAGAIN is its answer */
 	int rclose;	/* 9P2000 ORCLOSE: remove at clunk */
 	uint64_t dirpos;	/* 9P2000 directory read: getdents cookie of the next entry */
 };

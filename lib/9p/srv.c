@@ -27,6 +27,7 @@ enum {
 	Maxreq = 64,	/* requests in flight per connection */
 	Maxinbytes = 16 << 20,	/* bytes of requests in flight per connection */
 	Idlems = 2000,	/* an idle thread gives back its reply buffer */
+	Hupms = 200,	/* a reader waiting for room looks for a hangup this often */
 	Smallbuf = P9_MINMSIZE,	/* replies the framework makes itself (Rerror fits) */
 };
 
@@ -46,6 +47,7 @@ struct Req {
 	size_t ilen;
 	int state;
 	int aborted;	/* by a later Tversion: no reply */
+	int interrupted;	/* flushed while running: p9_interrupted */
 	int registered;	/* counted in nreq and inbytes */
 	int listed;	/* in the in-flight list: its tag is in use */
 	Req *next;	/* queue */
@@ -70,6 +72,7 @@ struct Conn {
 	int dead;	/* a write failed: no more replies, stop reading (set under both locks) */
 	int werrno;	/* why */
 	int exiting;	/* workers: stop once the queue is empty */
+	int hungup;	/* the client is gone (or going): every request is interrupted */
 	P9Fid **fids;	/* hash table of nfidhash chains */
 	uint32_t nfidhash;
 	uint32_t nfid;
@@ -842,6 +845,7 @@ flush(Conn *c, Req *q)
 		rerror(c, old);
 		old = NULL;
 	}else if(old != NULL){
+		old->interrupted = 1;
 		q->state = Flushing;
 		q->flushnext = NULL;
 		for(l = &old->flush; *l != NULL; l = &(*l)->flushnext)
@@ -940,6 +944,9 @@ readn(int fd, uint8_t *buf, size_t n)
 		r = read(fd, buf + got, n - got);
 		if(r < 0 && errno == EINTR)
 			continue;
+		/* A client that closes with replies unread resets the connection: it hung up. */
+		if(r < 0 && errno == ECONNRESET)
+			r = 0;
 		if(r < 0)
 			return syserr("9P read");
 		if(r == 0){
@@ -999,15 +1006,56 @@ readreq(Conn *c, Req **qp)
 	return 1;
 }
 
-/* Wait for room for one more request; 0 when the connection died. */
+int
+p9_interrupted(P9Req *r)
+{
+	Conn *c;
+	Req *q;
+	int v;
+
+	c = r->conn;
+	q = (Req *)r;
+	pthread_mutex_lock(&c->lk);
+	v = q->interrupted || q->aborted || c->hungup;
+	pthread_mutex_unlock(&c->lk);
+	return v;
+}
+
+/* Whether the client has hung up (or shut its sending side), unread messages or not. */
+static int
+peergone(Conn *c)
+{
+	struct pollfd p = {c->rfd, POLLRDHUP, 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
+/*
+ * Wait for room for one more request; 0 when the connection died.  While
+ * waiting, look for the client hanging up: requests that wait for it to
+ * go away (p9_interrupted) would keep the room full for ever.
+ */
 static int
 waitroom(Conn *c)
 {
+	struct timespec ts;
 	int ok;
 
 	pthread_mutex_lock(&c->lk);
-	while(!c->dead && (c->nreq >= Maxreq || (c->nreq > 0 && c->inbytes >= Maxinbytes)))
-		pthread_cond_wait(&c->room, &c->lk);
+	while(!c->dead && (c->nreq >= Maxreq || (c->nreq > 0 && c->inbytes >= Maxinbytes))){
+		if(c->hungup){
+			pthread_cond_wait(&c->room, &c->lk);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += Hupms * 1000000L;
+		if(ts.tv_nsec >= 1000000000L){
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if(pthread_cond_timedwait(&c->room, &c->lk, &ts) == ETIMEDOUT && peergone(c))
+			c->hungup = 1;
+	}
 	ok = !c->dead;
 	pthread_mutex_unlock(&c->lk);
 	return ok;
@@ -1162,7 +1210,10 @@ p9_serve(P9Srv *s, int rfd, int wfd)
 		snprintf(etext, sizeof etext, "%s", errtext());
 	}
 
-	/* Answer what is in flight, stop the workers, clunk every fid. */
+	/* Answer what is in flight (what waits gives up), stop the workers, clunk every fid. */
+	pthread_mutex_lock(&c->lk);
+	c->hungup = 1;
+	pthread_mutex_unlock(&c->lk);
 	drain(c);
 	pthread_mutex_lock(&c->lk);
 	c->exiting = 1;

@@ -504,6 +504,33 @@ exit 0" "9P2000.u: create of a device EPERM; open of a fifo for writing ENXIO at
 is "$(ls "$R" | grep -c -e '^null$' -e '^sda$')" 0 "no device file was made"
 rm -f "$R/pipe"
 
+# A read that waits on a fifo (a writer holds it, nothing written) ends
+# when flushed, and when the client hangs up: the server then exits.
+mkfifo "$R/pipe2"
+sleep 60 <>"$R/pipe2" &
+H=$!
+is "$("$P9R" -t 5 -c "$NS9" exportfs -r "$R" <<EOF 2>&1 | n
+Tversion 8192 9P2000
+Tattach 0 -1 me ''
+Twalk 0 1 pipe2
+Topen 1 0
+Twalk 0 2 pipe2
+Topen 2 0
+rawsend 17000000 74 6400 01000000 0000000000000000 0a000000
+rawsend 17000000 74 6500 02000000 0000000000000000 0a000000
+raw 09000000 6c 6600 6400
+EOF
+)" "Rversion msize 8192 version 9P2000
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Ropen qid () iounit 8168
+Rwalk nwqid 1 0:()
+Ropen qid () iounit 8168
+Rerror ename interrupted
+exit 0" "a read waiting on a fifo: Tflush interrupts it; at hangup another gives up and exportfs exits 0"
+kill $H 2>/dev/null
+rm -f "$R/pipe2"
+
 # -V: one dialect only.
 is "$(x -V 9P2000 -r "$R" <<EOF
 Tversion 8192 9P2000.L

@@ -30,7 +30,7 @@ struct Node {
 	size_t len;
 };
 
-enum { Root, A, Dir, B, Block, Big, Nnode };
+enum { Root, A, Dir, B, Block, Big, Intr, Nnode };
 enum { Bigsize = 20000 };
 
 static Node nodes[Nnode] = {
@@ -40,6 +40,7 @@ static Node nodes[Nnode] = {
 	[B] = {"b", 0, Dir, "bee", 3},
 	[Block] = {"block", 0, Root, "", 0},
 	[Big] = {"big", 0, Root, "", 0},
+	[Intr] = {"intr", 0, Root, "", 0},	/* a read waits until it is interrupted */
 };
 
 /* A fid's aux: a handle the test counts, so a leaked or doubly freed fid shows. */
@@ -56,6 +57,7 @@ static int blockstarted;	/* reads of "block" that are waiting */
 static int blockrelease;	/* let them go */
 static int served;	/* serve calls */
 static uint32_t maxfid;	/* startconv's srv.maxfid */
+static int intrwaiting;	/* reads of "intr" waiting */
 
 /* Wait until the test lets the reads of "block" (and the walks to "hold") go. */
 static void
@@ -169,6 +171,18 @@ toyread(P9Req *r)
 		pthread_mutex_unlock(&lk);
 		r->ofcall.count = 0;
 		return 0;
+	}
+	if(h->node == Intr){
+		pthread_mutex_lock(&lk);
+		intrwaiting++;
+		pthread_cond_broadcast(&cond);
+		pthread_mutex_unlock(&lk);
+		while(!p9_interrupted(r))
+			poll(NULL, 0, 10);
+		pthread_mutex_lock(&lk);
+		intrwaiting--;
+		pthread_mutex_unlock(&lk);
+		return seterr(EINTR, "interrupted");
 	}
 	if(h->node == Big){
 		/* built in place in the reply buffer */
@@ -1293,6 +1307,99 @@ testfidlimit(void)
 	is_int(endconv(v), 0, "end");
 }
 
+/* Wait (bounded by the test's timeout) until n reads of "intr" wait. */
+static void
+waitintr(int n)
+{
+	pthread_mutex_lock(&lk);
+	while(intrwaiting < n)
+		pthread_cond_wait(&cond, &lk);
+	pthread_mutex_unlock(&lk);
+}
+
+/* endconv, but give up after 5 s: -2 if p9_serve has not returned by then. */
+static int
+endconvwait(Conv *v)
+{
+	struct timespec ts;
+	int rc;
+
+	close(v->cfd);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	if(pthread_timedjoin_np(v->t, NULL, &ts) != 0)
+		return -2;	/* left running: the test has failed */
+	rc = v->rc;
+	free(v);
+	return rc;
+}
+
+/*
+ * A request that waits (p9_interrupted) gives up when it is flushed, when
+ * a Tversion aborts it, and when the client hangs up, even with every
+ * slot of the connection taken by such requests.
+ */
+static void
+testinterrupt(void)
+{
+	const char *intr[] = {"intr"};
+	P9Fcall t, r;
+	Conv *v;
+	int i, n;
+
+	v = startconv(1, 8192, 0);
+	begin(v);
+	t = twalk(0, 1, 1, intr);
+	expect(v, &t, P9_RWALK, &r, "walk intr");
+	p9_freefcall(&r);
+	t = tfid(P9_TOPEN, 1);
+	expect(v, &t, P9_ROPEN, &r, "open intr");
+	p9_freefcall(&r);
+	t = tfid(P9_TREAD, 1);
+	t.tag = 400;
+	t.count = 10;
+	tsend(v, &t);
+	waitintr(1);
+	t = (P9Fcall){.type = P9_TFLUSH, .tag = 401, .oldtag = 400};
+	tsend(v, &t);
+	ok(trecvwait(v, &r) == 0 && r.type == P9_RERROR && r.tag == 400, "a waiting read flushed: it gives up");
+	ok(r.ename != NULL && strcmp(r.ename, "interrupted") == 0, "  interrupted");
+	p9_freefcall(&r);
+	ok(trecvwait(v, &r) == 0 && r.type == P9_RFLUSH && r.tag == 401, "then Rflush");
+	p9_freefcall(&r);
+
+	/* a Tversion aborts it: no reply, then Rversion */
+	t = tfid(P9_TREAD, 1);
+	t.tag = 402;
+	t.count = 10;
+	tsend(v, &t);
+	waitintr(1);
+	t = (P9Fcall){.type = P9_TVERSION, .tag = P9_NOTAG, .msize = 8192, .version = "9P2000"};
+	tsend(v, &t);
+	ok(trecvwait(v, &r) == 0 && r.type == P9_RVERSION, "a Tversion while a read waits: Rversion (the read gave up unanswered)");
+	p9_freefcall(&r);
+	is_int(endconvwait(v), 0, "end");
+
+	/* the client hangs up with every slot taken by waiting reads, more unread behind them */
+	v = startconv(2, 8192, 0);
+	begin(v);
+	t = twalk(0, 1, 1, intr);
+	expect(v, &t, P9_RWALK, &r, "walk intr");
+	p9_freefcall(&r);
+	t = tfid(P9_TOPEN, 1);
+	expect(v, &t, P9_ROPEN, &r, "open intr");
+	p9_freefcall(&r);
+	for(i = 0, n = 0; i < 100; i++){
+		t = tfid(P9_TREAD, 1);
+		t.tag = 500 + i;
+		t.count = 10;
+		n += tsend(v, &t) == 0;
+	}
+	is_int(n, 100, "100 reads of intr sent");
+	waitintr(2);
+	is_int(endconvwait(v), 0, "the client hangs up: the waiting reads give up and the conversation ends");
+}
+
 static void
 testhangup(void)
 {
@@ -1427,6 +1534,7 @@ main(void)
 	testmanyfids();
 	testpending();
 	testfidlimit();
+	testinterrupt();
 	testhangup();
 	testtrace();
 	testdotl();
