@@ -191,7 +191,7 @@ username(uid_t uid, char *buf, size_t len)
 		if(end == p + 1 || *end != ':' || v != uid)
 			continue;
 		if(strlen(name) < len && strpbrk(name, " \t\n") == NULL)
-			snprintf(buf, len, "%s", name);
+			memcpy(buf, name, strlen(name) + 1);
 		break;
 	}
 	fclose(f);
