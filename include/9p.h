@@ -683,6 +683,22 @@ void p9_client_onhangup(P9Client *c, void (*fn)(void *), void *arg);
  */
 int p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len);
 
+/*
+ * An interruptible call: p9_client_rpcintr is p9_client_rpc that another
+ * thread may interrupt with p9_client_interrupt(c, in), before or while
+ * it waits.  It then flushes its request (Tflush, flush(5)) and fails
+ * with EINTR once the Rflush comes, unless the server answered first:
+ * then the answer stands.  *in starts zeroed and lives until the call
+ * returns; its fields are the client's.
+ */
+typedef struct P9Intr P9Intr;
+struct P9Intr {
+	int interrupted;
+	void *q;
+};
+int p9_client_rpcintr(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len, P9Intr *in);
+void p9_client_interrupt(P9Client *c, P9Intr *in);
+
 /* Fid numbers: a free one, and back. */
 uint32_t p9_client_newfid(P9Client *c);
 void p9_client_putfid(P9Client *c, uint32_t fid);

@@ -4,10 +4,10 @@
  * workers and its end.  Inodes are node.c's, open files file.c's, and
  * operations on names name.c's.
  *
- * Process structure: Nworker threads take FUSE requests (poll on
- * /dev/fuse, non-blocking, and on a wake-up eventfd) and make 9P calls
- * through one shared client (lib/9p/client.c), whose reader thread hands
- * back the replies.  When the 9P server hangs up, the client fails every
+ * Process structure: worker threads (Nworker, more while all are busy)
+ * take FUSE requests (poll on /dev/fuse, non-blocking, and on a wake-up
+ * eventfd) and make 9P calls through one shared client (lib/9p/client.c),
+ * whose reader thread hands back the replies.  When the 9P server hangs up, the client fails every
  * call with EIO and the reader detaches this mount everywhere it is
  * attached in the name space and wakes the workers, which end.  When the
  * mount goes away, /dev/fuse reports it and the workers end.
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "9p.h"
@@ -33,7 +34,32 @@
 
 enum {
 	Nworker = 2,	/* measured: 1 and 2 alike for serial stats, 2 best for parallel reads, 4 slower */
+	Maxworker = 16,
 };
+
+/*
+ * The workers.  When none is idle another starts, up to Maxworker: a
+ * read that blocks in the 9P server (a pipe, a Plan 9 event file) holds
+ * its worker, and must not hold the mount.
+ */
+static struct {
+	pthread_mutex_t lk;
+	pthread_t th[Maxworker];
+	int n;	/* started */
+	int idle;	/* waiting for a request */
+} pool = {.lk = PTHREAD_MUTEX_INITIALIZER};
+
+static void *worker(void *arg);
+
+/* Start a worker; called with pool.lk held. */
+static void
+spawn(Fs *fs)
+{
+	if(pool.n < Maxworker && pthread_create(&pool.th[pool.n], NULL, worker, fs) == 0){
+		pool.n++;
+		pool.idle++;
+	}
+}
 
 static int wakefd = -1;	/* eventfd: readable means stop (a signal handler writes it) */
 
@@ -152,6 +178,8 @@ onhangup(void *arg)
 	Fs *fs;
 
 	fs = arg;
+	if(fs->ending)
+		return;	/* our own shutdown at the end */
 	fs->dead = 1;
 	detach(fs);
 	fuse_session_exit(fs->se);
@@ -193,8 +221,18 @@ worker(void *arg)
 			continue;	/* another worker took it */
 		if(n <= 0)
 			break;
+		pthread_mutex_lock(&pool.lk);
+		if(--pool.idle == 0)
+			spawn(fs);
+		pthread_mutex_unlock(&pool.lk);
 		fuse_session_process_buf(fs->se, &fb);
+		pthread_mutex_lock(&pool.lk);
+		pool.idle++;
+		pthread_mutex_unlock(&pool.lk);
 	}
+	pthread_mutex_lock(&pool.lk);
+	pool.idle--;
+	pthread_mutex_unlock(&pool.lk);
 	free(fb.mem);
 	pffreebufs();
 	/* One ends, all end. */
@@ -256,7 +294,8 @@ p9fuse_serve(int fusefd, int connfd, int statusfd, const P9FuseOpt *o)
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_lowlevel_ops ops;
 	struct sigaction sa;
-	pthread_t th[Nworker];
+	struct pollfd pw;
+	pthread_t t;
 	char mnt[32];
 	int i, n, rv;
 	size_t j;
@@ -280,6 +319,7 @@ p9fuse_serve(int fusefd, int connfd, int statusfd, const P9FuseOpt *o)
 		close(fusefd);
 		return -1;
 	}
+	fs->connfd = fcntl(connfd, F_DUPFD_CLOEXEC, 0);
 	fs->c = p9_client_new(connfd, Msize, o->dialect);
 	if(fs->c == NULL){
 		status(statusfd, 0);
@@ -325,12 +365,33 @@ p9fuse_serve(int fusefd, int connfd, int statusfd, const P9FuseOpt *o)
 
 	p9_client_onhangup(fs->c, onhangup, fs);
 	status(statusfd, 1);
-	for(n = 0; n < Nworker - 1; n++)
-		if(pthread_create(&th[n], NULL, worker, fs) != 0)
+	pthread_mutex_lock(&pool.lk);
+	for(i = 0; i < Nworker; i++)
+		spawn(fs);
+	pthread_mutex_unlock(&pool.lk);
+	/*
+	 * The end (the mount gone, a signal, a hangup) wakes us.  Calls still
+	 * waiting for the 9P server (a read it holds) fail once the
+	 * connection is shut down, so every worker returns.
+	 */
+	pw.fd = wakefd;
+	pw.events = POLLIN;
+	while(poll(&pw, 1, -1) < 0 && errno == EINTR)
+		;
+	fs->ending = 1;
+	fuse_session_exit(fs->se);
+	shutdown(fs->connfd, SHUT_RDWR);
+	/* Workers may start workers: join until none is left that could. */
+	for(i = 0;; i++){
+		pthread_mutex_lock(&pool.lk);
+		n = pool.n;
+		if(i < n)
+			t = pool.th[i];
+		pthread_mutex_unlock(&pool.lk);
+		if(i >= n)
 			break;
-	worker(fs);
-	for(i = 0; i < n; i++)
-		pthread_join(th[i], NULL);
+		pthread_join(t, NULL);
+	}
 	rv = fs->dead ? seterr(EIO, "9pfuse: the 9P server hung up") : 0;
 out:
 	/* The connection just closes: the server drops every fid with it. */
@@ -344,6 +405,9 @@ out:
 			free(nd);
 		}
 	free(fs->root.ref);
+	pffreehandles(fs);
+	if(fs->connfd >= 0)
+		close(fs->connfd);
 	close(wakefd);
 	wakefd = -1;
 	return rv;

@@ -49,7 +49,7 @@ omode(int flags)
 }
 
 static Handle *
-newhandle(uint32_t fid, uint32_t iounit)
+newhandle(Fs *fs, uint32_t fid, uint32_t iounit)
 {
 	Handle *h;
 
@@ -57,15 +57,33 @@ newhandle(uint32_t fid, uint32_t iounit)
 	h->fid = fid;
 	h->iounit = iounit;
 	pthread_mutex_init(&h->lk, NULL);
+	pthread_mutex_lock(&fs->lk);
+	h->next = fs->handles;
+	if(h->next != NULL)
+		h->next->prev = h;
+	fs->handles = h;
+	pthread_mutex_unlock(&fs->lk);
 	return h;
 }
 
 static void
-freehandle(Fs *fs, Handle *h)
+unlinkhandle(Fs *fs, Handle *h)
+{
+	pthread_mutex_lock(&fs->lk);
+	if(h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		fs->handles = h->next;
+	if(h->next != NULL)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&fs->lk);
+}
+
+static void
+releasehandle(Handle *h)
 {
 	size_t i;
 
-	pfclunk(fs, h->fid);
 	for(i = 0; i < h->nents; i++)
 		free(h->ents[i].name);
 	free(h->ents);
@@ -73,9 +91,28 @@ freehandle(Fs *fs, Handle *h)
 	free(h);
 }
 
+void
+pffreehandles(Fs *fs)
+{
+	Handle *h;
+
+	while((h = fs->handles) != NULL){
+		unlinkhandle(fs, h);
+		releasehandle(h);
+	}
+}
+
+static void
+freehandle(Fs *fs, Handle *h)
+{
+	unlinkhandle(fs, h);
+	pfclunk(fs, h->fid);
+	releasehandle(h);
+}
+
 /* A new fid for n, opened with flags. */
 static Handle *
-doopen(Fs *fs, Node *n, int flags)
+doopen(Fs *fs, fuse_req_t req, Node *n, int flags)
 {
 	P9Fcall t, r;
 	uint32_t fid;
@@ -96,12 +133,12 @@ doopen(Fs *fs, Node *n, int flags)
 		t.type = P9_TOPEN;
 		t.mode = omode(flags);
 	}
-	if(pfrpc(fs, &t, &r) < 0){
+	if(pfrpcintr(fs, req, &t, &r, NULL, 0) < 0){
 		pfclunk(fs, fid);
 		return NULL;
 	}
 	p9_freefcall(&r);
-	return newhandle(fid, r.iounit);
+	return newhandle(fs, fid, r.iounit);
 }
 
 static void
@@ -121,7 +158,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	Handle *h;
 
 	fs = pffs(req);
-	h = doopen(fs, pfnode(fs, ino), fi->flags);
+	h = doopen(fs, req, pfnode(fs, ino), fi->flags);
 	if(h == NULL){
 		fuse_reply_err(req, pferrno());
 		return;
@@ -175,7 +212,7 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, stru
 		goto err;
 	}
 	p9_freefcall(&r);
-	h = newhandle(fid, r.iounit);
+	h = newhandle(fs, fid, r.iounit);
 	if(pflookup(fs, p, name, &e) < 0){
 		freehandle(fs, h);
 		goto err;
@@ -214,7 +251,7 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	if(size <= max){
 		/* The common case: the reply's data goes to FUSE from where it landed. */
 		t.count = size;
-		if(p9_client_rpc(fs->c, &t, &r, buf, p9_client_msize(fs->c)) < 0){
+		if(pfrpcintr(fs, req, &t, &r, buf, p9_client_msize(fs->c)) < 0){
 			fuse_reply_err(req, pferrno());
 			return;
 		}
@@ -227,7 +264,7 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	for(got = 0; got < size; got += r.count){
 		t.offset = off + got;
 		t.count = size - got < max ? size - got : max;
-		if(p9_client_rpc(fs->c, &t, &r, buf, p9_client_msize(fs->c)) < 0){
+		if(pfrpcintr(fs, req, &t, &r, buf, p9_client_msize(fs->c)) < 0){
 			if(got == 0){
 				fuse_reply_err(req, pferrno());
 				return;
@@ -267,7 +304,7 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t of
 		t.count = size - done < max ? size - done : max;
 		/* The client sends the data from here: no copy. */
 		t.data = (const uint8_t *)data + done;
-		if(pfrpc(fs, &t, &r) < 0){
+		if(pfrpcintr(fs, req, &t, &r, NULL, 0) < 0){
 			if(done == 0){
 				fuse_reply_err(req, pferrno());
 				return;
@@ -330,7 +367,7 @@ fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	Handle *h;
 
 	fs = pffs(req);
-	h = doopen(fs, pfnode(fs, ino), O_RDONLY | (fs->dialect == P9_9P2000L ? O_DIRECTORY : 0));
+	h = doopen(fs, req, pfnode(fs, ino), O_RDONLY | (fs->dialect == P9_9P2000L ? O_DIRECTORY : 0));
 	if(h == NULL){
 		fuse_reply_err(req, pferrno());
 		return;
@@ -373,7 +410,7 @@ readdirl(fuse_req_t req, Fs *fs, Handle *h, size_t size, off_t off)
 	t.fid = h->fid;
 	t.offset = off;
 	t.count = size < fs->iomax ? size : fs->iomax;
-	if(p9_client_rpc(fs->c, &t, &r, pfrecvbuf(fs), p9_client_msize(fs->c)) < 0){
+	if(pfrpcintr(fs, req, &t, &r, pfrecvbuf(fs), p9_client_msize(fs->c)) < 0){
 		fuse_reply_err(req, pferrno());
 		return;
 	}
@@ -405,7 +442,7 @@ readdirl(fuse_req_t req, Fs *fs, Handle *h, size_t size, off_t off)
 
 /* 9P2000: read more stat records into h's listing; 0 at the end. */
 static int
-readmore(Fs *fs, Handle *h)
+readmore(Fs *fs, fuse_req_t req, Handle *h)
 {
 	P9Fcall t, r;
 	P9Stat d;
@@ -418,7 +455,7 @@ readmore(Fs *fs, Handle *h)
 	t.fid = h->fid;
 	t.offset = h->roff;
 	t.count = fs->iomax;
-	if(p9_client_rpc(fs->c, &t, &r, pfrecvbuf(fs), p9_client_msize(fs->c)) < 0)
+	if(pfrpcintr(fs, req, &t, &r, pfrecvbuf(fs), p9_client_msize(fs->c)) < 0)
 		return -1;
 	for(i = 0; i < r.count; i += n){
 		n = p9_unpackstat(r.data + i, r.count - i, fs->dialect, &d);
@@ -474,7 +511,7 @@ readdir9(fuse_req_t req, Fs *fs, Handle *h, size_t size, off_t off)
 	}
 	for(i = off; ; i++){
 		while(i >= h->nents && !h->eof)
-			if(readmore(fs, h) < 0){
+			if(readmore(fs, req, h) < 0){
 				pthread_mutex_unlock(&h->lk);
 				if(pos == 0)
 					fuse_reply_err(req, pferrno());

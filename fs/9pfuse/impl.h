@@ -61,6 +61,7 @@ struct Handle {
 	size_t nents, cap;
 	uint64_t roff;	/* next 9P2000 directory read offset */
 	int eof;
+	Handle *prev, *next;	/* Fs.handles */
 };
 
 typedef struct Fs Fs;
@@ -77,7 +78,10 @@ struct Fs {
 	Node *hash[Nhash];
 	struct fuse_session *se;
 	int fusefd;
+	Handle *handles;	/* open, under lk: freed at the end if never released */
 	atomic_int dead;	/* the 9P server hung up */
+	atomic_int ending;	/* the session is over: a hangup now is ours */
+	int connfd;	/* a duplicate of the client's: shut down to end calls in flight */
 };
 
 /* node.c: calls and replies */
@@ -89,6 +93,11 @@ Fs *pffs(fuse_req_t req);
 Node *pfnode(Fs *fs, fuse_ino_t ino);
 fuse_ino_t pfino(Fs *fs, Node *n);
 int pfrpc(Fs *fs, P9Fcall *t, P9Fcall *r);
+/*
+ * An rpc the kernel may interrupt (a read the server holds, an open of a
+ * pipe): the request is flushed and the call fails with EINTR.
+ */
+int pfrpcintr(Fs *fs, fuse_req_t req, P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len);
 /* An rpc naming n's fid in *fidp, held while it runs. */
 int pfrpcref(Fs *fs, Node *n, uint32_t *fidp, P9Fcall *t, P9Fcall *r);
 void pfclunk(Fs *fs, uint32_t fid);
@@ -104,6 +113,9 @@ int pflookup(Fs *fs, Node *parent, const char *name, struct fuse_entry_param *e)
 void pfreplynew(fuse_req_t req, Fs *fs, Node *parent, const char *name);
 /* A 9P2000 stat that changes nothing (stat(5)). */
 void pfnullstat(P9Stat *d);
+
+/* file.c: free what no release came for (the fids go with the connection). */
+void pffreehandles(Fs *fs);
 
 /* The operations table, a part each. */
 void pfnodeops(struct fuse_lowlevel_ops *o);

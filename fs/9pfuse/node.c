@@ -81,6 +81,37 @@ pfrpc(Fs *fs, P9Fcall *t, P9Fcall *r)
 }
 
 /* An rpc naming n's fid in *fidp. */
+typedef struct Intr Intr;
+struct Intr {
+	P9Client *c;
+	P9Intr in;
+};
+
+/* libfuse calls this, under the request's lock, when the kernel interrupts it. */
+static void
+onintr(fuse_req_t req, void *arg)
+{
+	Intr *x;
+
+	x = arg;
+	p9_client_interrupt(x->c, &x->in);
+}
+
+int
+pfrpcintr(Fs *fs, fuse_req_t req, P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len)
+{
+	Intr x;
+	int rv;
+
+	memset(&x, 0, sizeof x);
+	x.c = fs->c;
+	fuse_req_interrupt_func(req, onintr, &x);
+	rv = p9_client_rpcintr(fs->c, t, r, buf, len, &x.in);
+	/* Unregistered: a late interrupt finds nothing (this waits for one in progress). */
+	fuse_req_interrupt_func(req, NULL, NULL);
+	return rv;
+}
+
 int
 pfrpcref(Fs *fs, Node *n, uint32_t *fidp, P9Fcall *t, P9Fcall *r)
 {

@@ -466,6 +466,8 @@ puttag(P9Client *c, Req *q)
 		pthread_cond_signal(&c->tagcond);
 }
 
+static int call(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len, P9Intr *in);
+
 /* --- the interface --- */
 
 P9Client *
@@ -651,15 +653,39 @@ sendreq(P9Client *c, const P9Fcall *t, uint16_t tag)
 	return 0;
 }
 
-int
-p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len)
+/*
+ * Flush(5) the request q of an interrupted call: Tflush, and when the
+ * Rflush comes the server has either answered q already (done) or never
+ * will.  Called with c->lk held; returns with it held.
+ */
+static void
+flushreq(P9Client *c, Req *q)
+{
+	P9Fcall t, r;
+
+	pthread_mutex_unlock(&c->lk);
+	memset(&t, 0, sizeof t);
+	t.type = P9_TFLUSH;
+	t.oldtag = q->tag;
+	if(call(c, &t, &r, NULL, 0, NULL) == 0)
+		p9_freefcall(&r);
+	pthread_mutex_lock(&c->lk);
+	/* A reader still busy with q's reply (sent late) delivers it or hangs up. */
+	while(q->reading && !q->done)
+		pthread_cond_wait(&q->cond, &c->lk);
+	if(!q->done){
+		q->done = 1;
+		q->err = EINTR;
+	}
+}
+
+static int
+call(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len, P9Intr *in)
 {
 	Req *q;
 	int err;
 
 	memset(r, 0, sizeof *r);
-	if(t->type == P9_TVERSION || t->type == P9_TFLUSH || (t->type & 1) || p9_typename(t->type) == NULL)
-		return seterr(EINVAL, "9P: rpc: cannot send %s", p9_typename(t->type) ? p9_typename(t->type) : "that");
 	if(buf != NULL && len < c->msize)
 		return seterr(EINVAL, "9P: rpc: reply buffer of %zu bytes < msize %zu", len, c->msize);
 	if(buf == NULL && (t->type == P9_TREAD || t->type == P9_TREADDIR))
@@ -687,11 +713,22 @@ p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t le
 		return -1;
 	}
 	pthread_mutex_lock(&c->lk);
-	while(!q->done)
+	if(in != NULL)
+		in->q = q;
+	while(!q->done){
+		if(in != NULL && in->interrupted){
+			flushreq(c, q);
+			break;
+		}
 		pthread_cond_wait(&q->cond, &c->lk);
+	}
+	if(in != NULL)
+		in->q = NULL;
 	err = q->err;
 	puttag(c, q);
 	pthread_mutex_unlock(&c->lk);
+	if(err == EINTR)
+		return seterr(EINTR, "interrupted");
 	if(err != 0)
 		return seterr(err, "%s", Ehungup);
 	if(r->type == P9_RERROR || r->type == P9_RLERROR){
@@ -701,6 +738,42 @@ p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t le
 		return -1;
 	}
 	return 0;
+}
+
+static int
+callable(const P9Fcall *t, P9Fcall *r)
+{
+	memset(r, 0, sizeof *r);
+	/* Tversion is negotiation's, Tflush the client's own. */
+	if(t->type == P9_TVERSION || t->type == P9_TFLUSH || (t->type & 1) || p9_typename(t->type) == NULL)
+		return seterr(EINVAL, "9P: rpc: cannot send %s", p9_typename(t->type) ? p9_typename(t->type) : "that");
+	return 0;
+}
+
+int
+p9_client_rpc(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len)
+{
+	if(callable(t, r) < 0)
+		return -1;
+	return call(c, t, r, buf, len, NULL);
+}
+
+int
+p9_client_rpcintr(P9Client *c, const P9Fcall *t, P9Fcall *r, uint8_t *buf, size_t len, P9Intr *in)
+{
+	if(callable(t, r) < 0)
+		return -1;
+	return call(c, t, r, buf, len, in);
+}
+
+void
+p9_client_interrupt(P9Client *c, P9Intr *in)
+{
+	pthread_mutex_lock(&c->lk);
+	in->interrupted = 1;
+	if(in->q != NULL)
+		pthread_cond_signal(&((Req *)in->q)->cond);
+	pthread_mutex_unlock(&c->lk);
 }
 
 void

@@ -10,11 +10,13 @@
  * success; on failure the server's status line, exit 1.
  *
  *	fusemnt -B path
+ *	fusemnt -H path
  *
- * is a 9P server that misbehaves, for the tests: on the Unix socket path
- * it answers Tversion (9P2000.L) and Tattach well, then every other
- * request with a message of no known type, and keeps the connection open
- * until the client closes it.
+ * are 9P servers that misbehave, for the tests.  On the Unix socket path
+ * they answer Tversion (9P2000.L) and Tattach well.  -B then answers
+ * every other request with a message of no known type; -H serves a root
+ * directory in which every name is a file of 10 bytes, and answers no
+ * Tread (only its Tflush).  Both keep the connection open until the client closes it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -104,12 +106,12 @@ put(unsigned char *p, unsigned long v, int n)
 }
 
 static int
-badserver(const char *path)
+badserver(const char *path, int hold)
 {
 	struct sockaddr_un un;
-	unsigned char m[8192], r[64];
-	unsigned long size;
-	int lfd, fd, n;
+	unsigned char m[8192], r[256], isdir[4096];
+	unsigned long size, fid, newfid;
+	int lfd, fd, n, dir;
 
 	memset(&un, 0, sizeof un);
 	un.sun_family = AF_UNIX;
@@ -122,6 +124,7 @@ badserver(const char *path)
 	fd = accept(lfd, NULL, NULL);
 	if(fd < 0)
 		die("accept");
+	memset(isdir, 0, sizeof isdir);
 	while(readn(fd, m, 4) == 0){
 		size = m[0] | m[1] << 8 | m[2] << 16 | (unsigned long)m[3] << 24;
 		if(size < 7 || size > sizeof m || readn(fd, m + 4, size - 4) < 0)
@@ -142,10 +145,68 @@ badserver(const char *path)
 			r[7] = 0x80;
 			put(r + 12, 1, 8);
 			n = 20;
+			if((fid = m[7] | m[8] << 8 | m[9] << 16 | (unsigned long)m[10] << 24) < sizeof isdir)
+				isdir[fid] = 1;
 			break;
-		default:	/* no such message */
-			r[4] = 255;
-			n = 7;
+		default:
+			if(!hold){	/* no such message */
+				r[4] = 255;
+				n = 7;
+				break;
+			}
+			fid = m[7] | m[8] << 8 | m[9] << 16 | (unsigned long)m[10] << 24;
+			dir = fid < sizeof isdir && isdir[fid];
+			switch(m[4]){
+			case 110:	/* Twalk: a clone keeps the kind, a name is a file */
+				newfid = m[11] | m[12] << 8 | m[13] << 16 | (unsigned long)m[14] << 24;
+				r[4] = 111;
+				n = 9;
+				if(m[15] | m[16] << 8){
+					r[7] = 1;
+					put(r + 9 + 5, 2, 8);
+					n += 13;
+					dir = 0;
+				}
+				if(newfid < sizeof isdir)
+					isdir[newfid] = dir;
+				break;
+			case 24:	/* Tgetattr: valid qid mode uid gid nlink rdev size ... */
+				r[4] = 25;
+				put(r + 7, 0x7ff, 8);
+				r[15] = dir ? 0x80 : 0;
+				put(r + 20, dir ? 1 : 2, 8);
+				put(r + 28, dir ? 040755 : 0100644, 4);
+				put(r + 40, 1, 8);
+				put(r + 56, dir ? 0 : 10, 8);
+				put(r + 64, 4096, 8);
+				n = 7 + 153;
+				break;
+			case 12:	/* Tlopen */
+				r[4] = 13;
+				r[7] = dir ? 0x80 : 0;
+				put(r + 12, dir ? 1 : 2, 8);
+				n = 7 + 17;
+				break;
+			case 40:	/* Treaddir: empty */
+				r[4] = 41;
+				n = 11;
+				break;
+			case 116:	/* Tread: held until flushed */
+				continue;
+			case 108:	/* Tflush: the read is forgotten */
+				r[4] = 109;
+				n = 7;
+				break;
+			case 120:	/* Tclunk */
+				r[4] = 121;
+				n = 7;
+				break;
+			default:	/* Rlerror ENOSYS */
+				r[4] = 7;
+				put(r + 7, ENOSYS, 4);
+				n = 11;
+				break;
+			}
 			break;
 		}
 		put(r, n, 4);
@@ -173,10 +234,12 @@ main(int argc, char **argv)
 
 	cache = debug = 0;
 	version = uname = nuid = NULL;
-	while((c = getopt(argc, argv, "B:CDV:u:n:")) != -1)
+	while((c = getopt(argc, argv, "B:H:CDV:u:n:")) != -1)
 		switch(c){
 		case 'B':
-			return badserver(optarg);
+			return badserver(optarg, 0);
+		case 'H':
+			return badserver(optarg, 1);
 		case 'C':
 			cache = 1;
 			break;

@@ -246,6 +246,50 @@ if waitsock "$SCR/bad.sock" $! && ok "bad server: mounted" "$FM" "$NS9" "$SCR/ba
 	ok "bad server: the mount is gone" gone mounted "$SCR/bad"
 fi
 
+# A server that holds every read: each blocked reader holds a worker, and
+# another starts, so the mount still answers; unmounted, the server ends
+# though calls are still waiting.
+nthreads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
+mkdir -p hold
+"$FM" -H "$SCR/hold.sock" &
+PIDS="$! $PIDS"
+if waitsock "$SCR/hold.sock" $! && ok "holding server: mounted" "$FM" "$NS9" "$SCR/hold.sock" "$SCR/hold"; then
+	MNTS="$SCR/hold $MNTS"
+	fp=$(newfuse)
+	RDS=
+	for i in 1 2 3 4; do
+		cat "$SCR/hold/x$i" >/dev/null 2>&1 &
+		RDS="$RDS $!"
+	done
+	PIDS="$RDS $PIDS"
+	# main, the 9P reader, 4 workers held and one more
+	ok "holding server: a worker for each held read, and one more" gone sh -c "[ \$(ls /proc/$fp/task | wc -l) -lt 7 ]"
+	is "$(timeout 5 stat -c %s "$SCR/hold/y" 2>&1)" 10 "holding server: the mount still answers"
+	kill -9 $RDS
+	ok "holding server: the readers are gone" gone sh -c "kill -0 $RDS 2>/dev/null"
+	ok "holding server: unmount" umount "$SCR/hold"
+	ok "holding server: the 9pfuse server exits after the unmount" gone alive "$fp"
+fi
+# SIGTERM with a read held: the server ends all the same, the reader gets
+# an error, the mount is left dead (ENOTCONN), not hung.
+mkdir -p hold2
+"$FM" -H "$SCR/hold2.sock" &
+PIDS="$! $PIDS"
+if waitsock "$SCR/hold2.sock" $! && ok "holding server: mounted again" "$FM" "$NS9" "$SCR/hold2.sock" "$SCR/hold2"; then
+	MNTS="$SCR/hold2 $MNTS"
+	fp=$(newfuse)
+	cat "$SCR/hold2/x" >/dev/null 2>"$TD/.held" &
+	RD=$!
+	PIDS="$RD $PIDS"
+	ok "holding server: the reader waits in read(2)" gone sh -c "[ \"\$(cut -d' ' -f1 /proc/$RD/syscall)\" != 0 ]"
+	kill -TERM "$fp"
+	ok "holding server: SIGTERM ends the 9pfuse server with a read held" gone alive "$fp"
+	ok "holding server: the reader gets an error" gone alive "$RD"
+	is "$(timeout 5 stat -c %s "$SCR/hold2/x" 2>&1)" "stat: cannot statx '$SCR/hold2/x': Transport endpoint is not connected" \
+		"holding server: the mount is dead, not hung"
+	umount -l "$SCR/hold2"
+fi
+
 # ramfs (it agrees to 9P2000.L, without links): nothing behind it to look at.
 if startsrv ramfs "$SRVD/ram" "$NS9" ramfs -f -s ram; then
 	RAM=$SP

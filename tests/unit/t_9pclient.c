@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -653,6 +654,113 @@ testio(void)
 	stop(&p, c);
 }
 
+/* --- interrupts: Tflush --- */
+
+static int flushmode;
+static sem_t gotreq;
+static int flushok;	/* the peer saw a Tflush naming the held request */
+
+/* Hold a Twalk; on the Tflush for it answer as flushmode says. */
+static void
+flushpeer(Peer *p)
+{
+	uint8_t *buf;
+	P9Fcall a, f, r;
+
+	buf = malloc(MSIZE);
+	while(precv(p->fd, buf, p->dialect, &a) >= 0){
+		sem_post(&gotreq);
+		if(precv(p->fd, buf, p->dialect, &f) < 0)
+			break;
+		flushok = f.type == P9_TFLUSH && f.oldtag == a.tag;
+		if(flushmode == 1)	/* the answer came first */
+			rwalk(p->fd, p->dialect, a.tag, 1000 + a.fid);
+		memset(&r, 0, sizeof r);
+		r.type = P9_RFLUSH;
+		r.tag = f.tag;
+		psend(p->fd, &r, p->dialect);
+		p9_freefcall(&a);
+		p9_freefcall(&f);
+	}
+	free(buf);
+}
+
+typedef struct Icall Icall;
+struct Icall {
+	P9Client *c;
+	P9Intr in;
+	int rv, code;
+	uint64_t path;
+};
+
+static void *
+callintr(void *arg)
+{
+	Icall *k;
+	P9Fcall t, r;
+
+	k = arg;
+	memset(&t, 0, sizeof t);
+	t.type = P9_TWALK;
+	t.fid = 7;
+	t.newfid = 7;
+	k->rv = p9_client_rpcintr(k->c, &t, &r, NULL, 0, &k->in);
+	k->code = k->rv < 0 ? errcode() : 0;
+	if(k->rv == 0){
+		k->path = r.wqid[0].path;
+		p9_freefcall(&r);
+	}
+	return NULL;
+}
+
+static void
+testintr(void)
+{
+	Peer p;
+	P9Client *c;
+	Icall k;
+	pthread_t th;
+	P9Fcall t, r;
+
+	sem_init(&gotreq, 0, 0);
+	c = start(&p, P9_9P2000L, flushpeer);
+	if(!ok(c != NULL, "interrupt: client up"))
+		return;
+	memset(&t, 0, sizeof t);
+	t.type = P9_TFLUSH;
+	ok(p9_client_rpc(c, &t, &r, NULL, 0) < 0 && errcode() == EINVAL, "interrupt: Tflush is the client's own");
+
+	flushmode = 0;
+	memset(&k, 0, sizeof k);
+	k.c = c;
+	pthread_create(&th, NULL, callintr, &k);
+	sem_wait(&gotreq);
+	p9_client_interrupt(c, &k.in);
+	pthread_join(th, NULL);
+	ok(flushok, "interrupt: a Tflush names the waiting request");
+	ok(k.rv < 0 && k.code == EINTR, "interrupt: the call fails with EINTR after the Rflush");
+
+	flushmode = 1;
+	memset(&k, 0, sizeof k);
+	k.c = c;
+	pthread_create(&th, NULL, callintr, &k);
+	sem_wait(&gotreq);
+	p9_client_interrupt(c, &k.in);
+	pthread_join(th, NULL);
+	ok(k.rv == 0 && k.path == 1007, "interrupt: an answer before the Rflush stands");
+
+	/* Interrupted before it is made: sent, flushed at once. */
+	flushmode = 0;
+	memset(&k, 0, sizeof k);
+	k.c = c;
+	p9_client_interrupt(c, &k.in);
+	callintr(&k);
+	ok(k.rv < 0 && k.code == EINTR, "interrupt: before the call, it is flushed at once");
+	ok(!p9_client_dead(c), "interrupt: the conversation goes on");
+	stop(&p, c);
+	sem_destroy(&gotreq);
+}
+
 /* --- fids --- */
 
 static void
@@ -763,6 +871,7 @@ main(void)
 	testhangup(3, "EOF mid-request");
 	testhangup(4, "oversized reply");
 	testio();
+	testintr();
 	testfids();
 	testload();
 	return done_testing();
