@@ -273,16 +273,20 @@ negotiate(P9Client *c, int dialect)
 
 /* --- hanging up --- */
 
-/* Fail every waiting call.  Called with c->lk held. */
+/*
+ * Fail every waiting call; with all == 0 not one whose reply the reader
+ * is reading (into the caller's buffer): the reader fails it when it
+ * stops.  Called with c->lk held.
+ */
 static void
-failall(P9Client *c)
+failall(P9Client *c, int all)
 {
 	Req *q;
 	int i;
 
 	for(i = 0; i < c->ntab; i++){
 		q = c->tab[i];
-		if(q != NULL && q->busy && !q->done){
+		if(q != NULL && q->busy && !q->done && (all || !q->reading)){
 			q->done = 1;
 			q->err = EIO;
 			pthread_cond_signal(&q->cond);
@@ -291,8 +295,9 @@ failall(P9Client *c)
 	pthread_cond_broadcast(&c->tagcond);
 }
 
+/* all: called by the reader, which reads no more (failall). */
 static void
-hangup(P9Client *c)
+hangup(P9Client *c, int all)
 {
 	void (*fn)(void *);
 	void *arg;
@@ -307,7 +312,7 @@ hangup(P9Client *c)
 			arg = c->hangarg;
 		}
 	}
-	failall(c);
+	failall(c, all);
 	pthread_mutex_unlock(&c->lk);
 	/* Wake a writer blocked on a full socket; the fd stays ours until free. */
 	shutdown(c->fd, SHUT_RDWR);
@@ -390,7 +395,7 @@ reader(void *arg)
 		pthread_cond_signal(&q->cond);
 		pthread_mutex_unlock(&c->lk);
 	}
-	hangup(c);
+	hangup(c, 1);
 	return NULL;
 }
 
@@ -529,7 +534,7 @@ p9_client_free(P9Client *c)
 		pthread_join(c->reader, NULL);
 	pthread_mutex_lock(&c->lk);
 	c->dead = 1;
-	failall(c);
+	failall(c, 1);
 	pthread_mutex_unlock(&c->lk);
 	close(c->fd);
 	for(i = 0; i < c->ntab; i++)
@@ -647,7 +652,7 @@ sendreq(P9Client *c, const P9Fcall *t, uint16_t tag)
 		 * up here.
 		 */
 		if(!c->issock || shutdown(c->fd, SHUT_RDWR) < 0)
-			hangup(c);
+			hangup(c, 0);
 		return seterr(EIO, "%s", Ehungup);
 	}
 	return 0;
