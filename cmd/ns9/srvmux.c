@@ -436,7 +436,12 @@ sendup(Mux *m, const P9Fcall *f, size_t hint)
 	enqueue(&m->out, msg);
 }
 
-/* A request of our own: Tclunk of ufid or Tflush of target; deferred while no tag is free. */
+/*
+ * A request of our own: Tclunk of ufid or Tflush of target; deferred while
+ * no tag is free.  A Tflush is counted in its target's nflush by the
+ * caller, so the target's slot (and number) stays while the flush waits
+ * for a tag; a target answered meanwhile needs no flush.
+ */
 static void
 internal(Mux *m, uint8_t type, uint32_t ufid, uint16_t target)
 {
@@ -445,6 +450,11 @@ internal(Mux *m, uint8_t type, uint32_t ufid, uint16_t target)
 	Req *r;
 	int t;
 
+	if(type == P9_TFLUSH && m->req[target]->done){
+		if(--m->req[target]->nflush == 0)
+			puttag(m, target);
+		return;
+	}
 	t = newtag(m);
 	if(t < 0){
 		d = emalloc(sizeof *d);
@@ -467,7 +477,6 @@ internal(Mux *m, uint8_t type, uint32_t ufid, uint16_t target)
 		ref(m, r, ufid);
 	}else{
 		r->target = target;
-		m->req[target]->nflush++;
 		f.oldtag = target;
 	}
 	sendup(m, &f, 64);
@@ -537,8 +546,10 @@ forget(Mux *m, Conn *c)
 			continue;
 		r = m->req[c->tags.val[i]];
 		r->c = NULL;
-		if(r->type != P9_TFLUSH && !r->done)
+		if(r->type != P9_TFLUSH && !r->done){
+			r->nflush++;
 			internal(m, P9_TFLUSH, 0, c->tags.val[i]);
+		}
 	}
 	for(i = 0; i < c->fids.cap; i++)
 		if(c->fids.used[i] && !(c->fids.val[i] & (Fpending | Fclunking)))

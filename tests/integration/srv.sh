@@ -211,6 +211,116 @@ else
 	skip "diod is not installed"
 fi
 
+# --- upstream tags run out ---
+# A client holding more fids than there are upstream tags hangs up: the
+# clunks past the 65535th wait for tags, and so does the flush of the
+# request of a client that hangs up next.  That request is answered first;
+# its flush is then not sent (its tag may be another client's by then), and
+# the multiplexer lives on.  The upstream (Python) answers version, attach
+# and walk at once and holds the rest until $SCR/trig exists.
+cat >$SCR/up.py <<'EOF'
+import os, struct, sys, select
+trig, log = sys.argv[1], sys.argv[2]
+buf, held, out, counts, triggered = b'', [], [], {}, False
+def reply(t, tag, body=b''):
+    out.append(struct.pack('<IBH', 7 + len(body), t, tag) + body)
+def answer(t, tag, m):
+    if t == 100:
+        reply(101, tag, struct.pack('<IH', 65536, 6) + b'9P2000')
+    elif t == 104:
+        reply(105, tag, bytes([0x80]) + struct.pack('<IQ', 0, 1))
+    elif t == 110:
+        reply(111, tag, struct.pack('<H', 0))
+    elif t in (108, 120):
+        reply(t + 1, tag)
+    else:
+        reply(107, tag, struct.pack('<H', 2) + b'no')
+def send():
+    b = b''.join(out)
+    del out[:]
+    while b:
+        b = b[os.write(1, b):]
+while True:
+    r = select.select([0], [], [], 0.05)[0]
+    if not triggered and os.path.exists(trig):
+        triggered = True
+        for h in held:
+            answer(*h)
+        send()
+    if not r:
+        continue
+    d = os.read(0, 1 << 20)
+    if not d:
+        break
+    buf += d
+    while len(buf) >= 4 and len(buf) >= struct.unpack('<I', buf[:4])[0]:
+        n = struct.unpack('<I', buf[:4])[0]
+        m, buf = buf[:n], buf[n:]
+        t, tag = struct.unpack('<BH', m[4:7])
+        counts[t] = counts.get(t, 0) + 1
+        if triggered or t in (100, 104, 110):
+            answer(t, tag, m)
+        else:
+            held.append((t, tag, m))
+    send()
+    with open(log + '.new', 'w') as f:
+        f.write(''.join('%d %d\n' % (k, counts[k]) for k in sorted(counts)))
+    os.rename(log + '.new', log)
+EOF
+# cli.py SOCK N|b FILE: attach, then N clones (or one Tstat the upstream
+# holds), say so in FILE.ready, hang up once FILE exists.
+cat >$SCR/cli.py <<'EOF'
+import os, socket, struct, sys, threading, time
+def msg(t, tag, body):
+    return struct.pack('<IBH', 7 + len(body), t, tag) + body
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+def recv1():
+    b = b''
+    while len(b) < 4 or len(b) < struct.unpack('<I', b[:4])[0]:
+        d = s.recv(struct.unpack('<I', b[:4])[0] - len(b) if len(b) >= 4 else 4 - len(b))
+        if not d:
+            sys.exit('hangup')
+        b += d
+    return b
+s.sendall(msg(100, 0xffff, struct.pack('<IH', 8192, 6) + b'9P2000'))
+recv1()
+s.sendall(msg(104, 1, struct.pack('<IIH', 0, 0xffffffff, 1) + b'u' + struct.pack('<H', 0)))
+recv1()
+if sys.argv[2] == 'b':
+    s.sendall(msg(124, 2, struct.pack('<I', 0)))
+else:
+    n = int(sys.argv[2])
+    w = threading.Thread(target=s.sendall,
+        args=(b''.join(msg(110, i % 60000 + 2, struct.pack('<IIH', 0, i + 1, 0)) for i in range(n)),))
+    w.start()
+    for i in range(n):
+        recv1()
+    w.join()
+open(sys.argv[3] + '.ready', 'w').close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+EOF
+waitfile() { i=0; while [ ! -e "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; }
+$NS9 srv -D -f -e "python3 $SCR/up.py $SCR/trig $SCR/up.log" tags 2>$SCR/tags.trace &
+TP=$!
+waitfile $S/tags
+python3 $SCR/cli.py $S/tags 65600 $SCR/a &
+waitfile $SCR/a.ready
+python3 $SCR/cli.py $S/tags b $SCR/b &
+waitfile $SCR/b.ready
+touch $SCR/a
+logwait $SCR/tags.trace ': hung up$' 1
+touch $SCR/b
+logwait $SCR/tags.trace ': hung up$' 2
+touch $SCR/trig
+logwait $SCR/up.log '^120 65602$' 1
+is "$(grep -c '^108 ' $SCR/up.log) $(grep '^120 ' $SCR/up.log)" "0 120 65602" \
+	"the fids of the clients that left are all clunked, and no flush is sent for the answered request"
+kill -0 $TP 2>/dev/null && r=alive || r=dead
+is "$r" alive "the multiplexer lives on"
+kill $TP 2>/dev/null
+
 # --- an unprivileged user ---
 U=$UHOME/run/ns9/srv
 ok "a user posts" asuser $UNS9 srv -e "$ECHO" upost
