@@ -105,7 +105,8 @@ int ns_unmount(const char *new, const char *old);
 /*
  * The srv directory of the caller: /run/ns9/srv for root,
  * $XDG_RUNTIME_DIR/ns9/srv for a user (else /tmp/ns9.UID/srv), created
- * mode 0700 on first use.  Returns a static string, or NULL.
+ * mode 0700 on first use.  Returns a string of the calling thread, valid
+ * until its next call, or NULL.
  */
 const char *ns_srvdir(void);
 

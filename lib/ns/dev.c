@@ -44,8 +44,13 @@ ns_srvdir(void)
 	char base[3800];
 	struct stat st;
 
-	if(path[0] != 0)
-		return path;
+	/*
+	 * Worked out on every call, never cached: the answer depends on the
+	 * effective uid, and a helper acting for another user (ns_as) shares
+	 * its server thread's storage: a cache would hand one user's srv
+	 * directory to the next caller on that thread.
+	 */
+	path[0] = 0;
 	env = getenv("NS9SRV");
 	if(env != NULL && env[0] == '/'){
 		if(stat(env, &st) < 0)

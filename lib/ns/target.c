@@ -226,6 +226,7 @@ static int
 ascall(NsTarget *unused, void *v)
 {
 	AsCall *a = v;
+	int exe;
 
 	/*
 	 * Effective and file-system ids become the writer's; the real and saved
@@ -246,8 +247,15 @@ ascall(NsTarget *unused, void *v)
 		errno = EACCES;
 		return syserr("taking the writer's credentials");
 	}
-	/* Nothing of the server's open files is the writer's business. */
-	syscall(SYS_close_range, 3, ~0U, 0);
+	/*
+	 * Nothing of the server's open files is the writer's business, but
+	 * for the ns9 binary (close-on-exec), which a mount execs its 9P
+	 * client from: the target's root may have no /proc to find it again.
+	 */
+	exe = ns_selfexe();
+	if(exe > 3)
+		syscall(SYS_close_range, 3, exe - 1, 0);
+	syscall(SYS_close_range, exe >= 3 ? exe + 1 : 3, ~0U, 0);
 	return a->fn(a->arg);
 }
 

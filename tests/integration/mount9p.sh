@@ -183,6 +183,23 @@ F=$(pgrep -n -f '^ns9 9pfuse')
 is "$(stat -c %u /proc/$F)" "$TUID" "the 9P client runs as the user"
 grep -qz '^NS9MARK=' /proc/$F/environ && r=leaked || r=clean
 is "$r" clean "and holds none of the server's environment"
+# '#s' through root's ns9fs is the writer's srv directory, every time: a
+# user's write must not leave its directory for root's next write on that
+# server thread (the helper shares the thread's storage).  ns9fs has no
+# XDG_RUNTIME_DIR, so the user's is /tmp/ns9.UID/srv there.
+asuser env -u XDG_RUNTIME_DIR "$UNS9" ramfs -s ram
+mkdir -p $SCR/u3 && chown $TUID $SCR/u3
+bad=0
+for i in 1 2 3 4 5 6 7 8; do
+	asuser "$CW" $SCR/ctl/$UP/ns "mount #s/ram $SCR/u3" >/dev/null
+	"$CW" $SCR/ctl/$P/ns "mount #s/ram $SCR/n/a" >/dev/null
+	[ "$(cat /proc/$P/root$SCR/n/a/f 2>&1)" = "hello
+again" ] || bad=$((bad + 1))
+done
+is "$bad" 0 "root's #s stays root's after users' writes on the same server"
+asuser nsenter -t $UP -U -m --preserve-credentials ls $SCR/u3 >$TD/u3.out 2>&1
+is "$(cat $TD/u3.out)" "" "and the user's #s/ram is the user's own (empty) ramfs"
+pkill -u $TUID -f '^([^ ]*/)?ns9 ramfs -s ram' 2>/dev/null
 ok "root can" "$NS9" mount $USRV/uram $SCR/n/b
 is "$(cat $SCR/n/b/f)" "mine" "and reads the user's file"
 "$NS9" unmount $SCR/n/b
@@ -192,4 +209,5 @@ umount $SCR/ctl 2>/dev/null
 for d in a b c e f; do umount -l $SCR/n/$d 2>/dev/null; done
 killall_waited
 pkill -f '^([^ ]*/)?ns9 ramfs' 2>/dev/null
+rm -rf /tmp/ns9.$TUID
 done_testing
