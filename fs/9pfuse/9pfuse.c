@@ -328,8 +328,11 @@ p9fuse_serve(int fusefd, int connfd, int statusfd, const P9FuseOpt *o)
 	}
 	fs->dialect = p9_client_dialect(fs->c);
 	fs->iomax = p9_client_msize(fs->c) - P9_IOHDRSZ;
-	if(o->debug)
+	if(o->debug){
+		/* The Tversion went before tracing could: say what it agreed. */
+		fprintf(stderr, "9pfuse version %s msize %zu\n", p9_versionstr(fs->dialect), p9_client_msize(fs->c));
 		p9_client_trace(fs->c, "9pfuse");
+	}
 	if(attach(fs) < 0){
 		status(statusfd, 0);
 		close(fusefd);

@@ -215,7 +215,8 @@ if startsrv "exportfs (both)" "$SRVD/exb" "$NS9" exportfs -f -r "$SCR/exb/exp" -
 		is "$(cat "$SCR/exb/mnt/f")" "data" "9pfuse -D: read"
 		ok "9pfuse -D: the attach is traced" grep -q '^9pfuse -> Tattach tag 0 fid 0 afid -1 uname root ' "$TD/.trace"
 		ok "9pfuse -D: replies are traced" grep -q '^9pfuse <- Rread tag [0-9]* count 5 ' "$TD/.trace"
-		ok "9pfuse -D: 9P2000.L agreed" grep -q '^9pfuse -> Tlopen ' "$TD/.trace"
+		ok "9pfuse -D: 9P2000.L agreed" grep -q '^9pfuse version 9P2000.L msize 1048600$' "$TD/.trace"
+		ok "9pfuse -D: and spoken" grep -q '^9pfuse -> Tlopen ' "$TD/.trace"
 		umount "$SCR/exb/mnt"
 		ok "9pfuse -D: the server exits after the unmount" gone alive "$fp"
 	fi
