@@ -25,7 +25,7 @@ static const Subcmd cmds[] = {
 	{"ramfs", cmdramfs, "ramfs [-Df] [-s name]"},
 	{"exportfs", cmdexportfs, "exportfs [-DfR] [-V version] [-r root] [-s name]"},
 	{"srvfs", cmdsrvfs, "srvfs [-DfR] name path"},
-	{"9pfuse", cmd9pfuse, "9pfuse [-CD] [-a aname] [-V version] fusefd connfd statusfd"},
+	{"9pfuse", cmd9pfuse, "9pfuse [-CD] [-a aname] [-u uname] [-n uid] [-V version] fusefd connfd statusfd"},
 };
 
 int

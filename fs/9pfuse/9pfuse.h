@@ -1,5 +1,5 @@
 /*
- * 9pfuse.h: the 9P client mount server.  ns_mount (lib/ns/apply.c) dials
+ * 9pfuse.h: the 9P client mount server.  ns_mount (lib/ns/mount9p.c) dials
  * the service, creates the FUSE mount (fsopen "fuse", its /dev/fuse fd)
  * and starts `ns9 9pfuse` with both fds and a status pipe; the server
  * negotiates, attaches, reports on the pipe and then serves the mount
