@@ -606,6 +606,13 @@ struct P9Srv {
 	int dialects;	/* bit (1 << P9_9P2000...) per dialect served; 0: all three */
 	int auth;	/* 1: Tauth goes to serve */
 	int nthread;	/* workers per connection; 0: serve in the reading thread */
+	/*
+	 * 1: a request that arrives while nothing else of its connection is
+	 * in flight, and is no read, write, directory read, lock or fsync, is
+	 * served in the reading thread, saving two thread handoffs on the
+	 * common serial path.  Only for a serve that never blocks on those.
+	 */
+	int quick;
 	int debug;	/* trace every message on stderr (-D) */
 	const char *name;	/* trace prefix */
 	/*

@@ -236,6 +236,7 @@ cmdexportfs(int argc, char **argv)
 	if(exportfs_init(&s, root, rdonly ? EXPORTFS_RDONLY : 0) < 0)
 		return fail();
 	s.nthread = Nthread;
+	s.quick = 1;
 	s.debug = debug;
 	s.name = "exportfs";
 	/* Modes come from the client (9P2000.L: already masked by its umask) or Plan 9's rules. */

@@ -653,6 +653,29 @@ worker(void *arg)
 
 /* --- what the reader does --- */
 
+/* Whether q may run in the reading thread though there are workers (P9Srv.quick). */
+static int
+quick(Conn *c, Req *q)
+{
+	int alone;
+
+	if(!c->srv->quick)
+		return 0;
+	switch(q->r.ifcall.type){
+	case P9_TREAD:
+	case P9_TWRITE:
+	case P9_TREADDIR:
+	case P9_TLOCK:
+	case P9_TGETLOCK:
+	case P9_TFSYNC:
+		return 0;
+	}
+	pthread_mutex_lock(&c->lk);
+	alone = c->qhead == NULL && c->inflight == q && q->link == NULL;
+	pthread_mutex_unlock(&c->lk);
+	return alone;
+}
+
 static Req *
 findtag(Conn *c, uint16_t tag)
 {
@@ -1119,7 +1142,7 @@ handle(Conn *c, Req *q)
 		finish(c, q);
 		return;
 	}
-	if(c->nworker == 0){
+	if(c->nworker == 0 || quick(c, q)){
 		if(c->robuf == NULL || c->robufsz < c->msize){
 			bigfree(c->robuf, c->robufsz);
 			c->robufsz = c->msize;

@@ -208,6 +208,9 @@ toyread(P9Req *r)
 	return 0;
 }
 
+static int servedtid;	/* the thread that served the last request */
+static int startquick;	/* P9Srv.quick for the next startconv */
+
 static int
 toyserve(P9Req *r)
 {
@@ -216,6 +219,7 @@ toyserve(P9Req *r)
 
 	pthread_mutex_lock(&lk);
 	served++;
+	servedtid = gettid();
 	pthread_mutex_unlock(&lk);
 	switch(r->ifcall.type){
 	case P9_TATTACH:
@@ -372,6 +376,7 @@ startconv(int nthread, size_t msize, int dialects)
 	v->srv.dialects = dialects;
 	v->srv.name = "toy";
 	v->srv.maxfid = maxfid;
+	v->srv.quick = startquick;
 	v->dialect = P9_9P2000;
 	v->msize = msize;
 	pthread_create(&v->t, NULL, servethread, v);
@@ -1481,6 +1486,54 @@ testtrace(void)
 		diag("trace: %s", buf);
 }
 
+static int
+lastserved(void)
+{
+	int tid;
+
+	pthread_mutex_lock(&lk);
+	tid = servedtid;
+	pthread_mutex_unlock(&lk);
+	return tid;
+}
+
+/*
+ * P9Srv.quick: a walk or open arriving alone runs in the reading thread,
+ * a read still goes to a worker; without quick, everything does.
+ */
+static void
+testquick(void)
+{
+	const char *a[] = {"a"};
+	P9Fcall t, r;
+	Conv *v;
+	int q;
+
+	for(q = 1; q >= 0; q--){
+		startquick = q;
+		v = startconv(2, 8192, 0);
+		begin(v);
+		t = twalk(0, 1, 1, a);
+		expect(v, &t, P9_RWALK, &r, "walk a");
+		p9_freefcall(&r);
+		ok((lastserved() == __atomic_load_n(&v->tid, __ATOMIC_SEQ_CST)) == q,
+		   q ? "quick: a lone walk is served by the reader" : "not quick: a walk goes to a worker");
+		t = tfid(P9_TOPEN, 1);
+		t.mode = P9_OREAD;
+		expect(v, &t, P9_ROPEN, &r, "open a");
+		p9_freefcall(&r);
+		ok((lastserved() == __atomic_load_n(&v->tid, __ATOMIC_SEQ_CST)) == q,
+		   q ? "quick: a lone open is served by the reader" : "not quick: an open goes to a worker");
+		t = tfid(P9_TREAD, 1);
+		t.count = 10;
+		expect(v, &t, P9_RREAD, &r, "read a");
+		p9_freefcall(&r);
+		ok(lastserved() != __atomic_load_n(&v->tid, __ATOMIC_SEQ_CST), "a read always goes to a worker");
+		endconv(v);
+	}
+	startquick = 0;
+}
+
 /* Dialect .L: an Rlerror, and .L messages with dfids. */
 static void
 testdotl(void)
@@ -1537,6 +1590,7 @@ main(void)
 	testinterrupt();
 	testhangup();
 	testtrace();
+	testquick();
 	testdotl();
 	ok(live == 0, "no handle alive at the end");
 	return done_testing();
