@@ -38,6 +38,12 @@ enum {
 	Climax = 32 << 20,	/* replies waiting for a client: drop it */
 	Upwait = 8 << 20,	/* requests waiting for the server: stop reading clients */
 	Maxconn = 1024,
+	/*
+	 * Fids one client may hold: a quarter of what a ns9 server allows a
+	 * connection (P9_SRVMAXFID), so no one client uses up the shared
+	 * conversation's fids for all the others.
+	 */
+	Maxcfid = 1 << 18,
 	Versionwait = 30,	/* seconds for the server's Rversion */
 };
 
@@ -696,6 +702,10 @@ climsg(Mux *m, Conn *c, const uint8_t *buf, size_t n)
 			seterr(EBADF, "fid in use");
 			goto err;
 		}
+		if(c->fids.n >= Maxcfid){
+			seterr(EMFILE, "too many fids for one client");
+			goto err;
+		}
 		break;
 	case P9_TWALK:
 	case P9_TXATTRWALK:
@@ -703,6 +713,10 @@ climsg(Mux *m, Conn *c, const uint8_t *buf, size_t n)
 			goto err;
 		if(f.newfid != f.fid && mapget(&c->fids, f.newfid) != NULL){
 			seterr(EBADF, "fid in use");
+			goto err;
+		}
+		if(f.newfid != f.fid && c->fids.n >= Maxcfid){
+			seterr(EMFILE, "too many fids for one client");
 			goto err;
 		}
 		break;

@@ -12,6 +12,9 @@
  *	p9mux errors SOCK		what the multiplexer itself refuses
  *	p9mux stuck SOCK PATH N FILE	send N reads of msize and read no reply
  *					until FILE exists; print how many came
+ *	p9mux fids SOCK N		clone the root fid N times (48 walks in
+ *					flight); print how many took and the
+ *					first refusal
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -610,6 +613,44 @@ dostuck(char **argv)
 	return 0;
 }
 
+static int
+dofids(char **argv)
+{
+	const char *e;
+	char first[300];
+	uint8_t *r;
+	Msg m;
+	int fd, n, sent, got, okn;
+
+	fd = dial(argv[0]);
+	version(fd, "9P2000.L", 8192 + 24);
+	attach(fd, 1, 0);
+	n = atoi(argv[1]);
+	first[0] = 0;
+	okn = 0;
+	for(sent = got = 0; got < n;){
+		while(sent < n && sent - got < 48){
+			m = begin(Twalk, sent % 60000);
+			p32(&m, 0);
+			p32(&m, sent + 1);
+			p16(&m, 0);
+			send1(fd, &m);
+			sent++;
+		}
+		r = recv1(fd);
+		e = errof(r, Twalk);
+		if(r == NULL)
+			die("hung up");
+		if(e[0] == 0)
+			okn++;
+		else if(first[0] == 0)
+			snprintf(first, sizeof first, "%s", e);
+		got++;
+	}
+	printf("%d fids, then: %s\n", okn, first[0] ? first : "no refusal");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -620,6 +661,7 @@ main(int argc, char **argv)
 	} cmds[] = {
 		{"ver", 3, dover}, {"cat", 2, docat}, {"overlap", 3, dooverlap}, {"flush", 1, doflush},
 		{"hang", 1, dohang}, {"errors", 1, doerrors}, {"stuck", 4, dostuck},
+		{"fids", 2, dofids},
 	};
 	size_t i;
 

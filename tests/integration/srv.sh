@@ -344,4 +344,10 @@ p=$(srvpid upost)
 kill -9 "$p"
 ok "the user's server killed -9: its post is removed" gone $U/upost
 
+# One client may not use up the shared conversation's fids for the others.
+ok "srv -e ramfs" $NS9 srv -e "$NS9 ramfs" rfid
+is "$($MUX fids $S/rfid 262150)" "262143 fids, then: Too many open files" \
+	"a client holds at most 2^18 fids (its root among them), then EMFILE"
+is "$($MUX fids $S/rfid 10)" "10 fids, then: no refusal" "its fids are gone with it: the next client makes its own"
+
 done_testing
