@@ -386,17 +386,18 @@ newqid(P9Req *r, int dfd, const char *name)
 	return 0;
 }
 
-int
-xlmkdir(P9Req *r)
+/*
+ * The end of a .L mkdir, symlink or mknod in dfd (consumed): rc is the
+ * call's result; on success the new name takes the asked-for group and
+ * its qid is the reply.
+ */
+static int
+made(P9Req *r, int dfd, int rc)
 {
-	char dir[PATH_MAX];
-	int dfd, ret;
+	int ret;
 
-	dfd = dirat(r->srv->aux, r->dfid, r->ifcall.name, dir, NULL);
-	if(dfd < 0)
-		return -1;
 	ret = -1;
-	if(mkdirat(dfd, r->ifcall.name, r->ifcall.perm & 07777) < 0)
+	if(rc < 0)
 		syserr(NULL);
 	else{
 		xsetgid(dfd, r->ifcall.name, r->ifcall.gid);
@@ -404,36 +405,40 @@ xlmkdir(P9Req *r)
 	}
 	close(dfd);
 	return ret;
+}
+
+int
+xlmkdir(P9Req *r)
+{
+	char dir[PATH_MAX];
+	int dfd;
+
+	dfd = dirat(r->srv->aux, r->dfid, r->ifcall.name, dir, NULL);
+	if(dfd < 0)
+		return -1;
+	return made(r, dfd, mkdirat(dfd, r->ifcall.name, r->ifcall.perm & 07777));
 }
 
 int
 xlsymlink(P9Req *r)
 {
 	char dir[PATH_MAX];
-	int dfd, ret;
+	int dfd;
 
 	if(r->ifcall.target == NULL || r->ifcall.target[0] == 0)
 		return seterr(ENOENT, "file does not exist: empty link target");
 	dfd = dirat(r->srv->aux, r->fid, r->ifcall.name, dir, NULL);
 	if(dfd < 0)
 		return -1;
-	ret = -1;
 	/* The target is only text: nothing here ever follows it out of the tree. */
-	if(symlinkat(r->ifcall.target, dfd, r->ifcall.name) < 0)
-		syserr(NULL);
-	else{
-		xsetgid(dfd, r->ifcall.name, r->ifcall.gid);
-		ret = newqid(r, dfd, r->ifcall.name);
-	}
-	close(dfd);
-	return ret;
+	return made(r, dfd, symlinkat(r->ifcall.target, dfd, r->ifcall.name));
 }
 
 int
 xlmknod(P9Req *r)
 {
 	char dir[PATH_MAX];
-	int dfd, ret;
+	int dfd;
 	mode_t mode;
 
 	mode = r->ifcall.perm & (S_IFMT | 07777);
@@ -442,15 +447,7 @@ xlmknod(P9Req *r)
 	dfd = dirat(r->srv->aux, r->dfid, r->ifcall.name, dir, NULL);
 	if(dfd < 0)
 		return -1;
-	ret = -1;
-	if(mknodat(dfd, r->ifcall.name, mode, makedev(r->ifcall.major, r->ifcall.minor)) < 0)
-		syserr(NULL);
-	else{
-		xsetgid(dfd, r->ifcall.name, r->ifcall.gid);
-		ret = newqid(r, dfd, r->ifcall.name);
-	}
-	close(dfd);
-	return ret;
+	return made(r, dfd, mknodat(dfd, r->ifcall.name, mode, makedev(r->ifcall.major, r->ifcall.minor)));
 }
 
 int
