@@ -78,6 +78,7 @@ bench: all
 	sh bench/rfork
 	sh bench/inject-run
 	sh bench/9p
+	sh bench/union
 
 install: $(NS9BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
