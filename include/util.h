@@ -32,7 +32,6 @@ typedef enum {
 	Ebadarg,	/* bad arg in system call (EINVAL) */
 	Eprocdied,	/* process exited (ESRCH) */
 	Eshutdown,	/* device shut down (ENOTCONN) */
-	Enounion,	/* unions not built yet (EOPNOTSUPP) */
 	Elocked,	/* mount is locked (EPERM) */
 	Nerrs
 } P9err;

@@ -28,6 +28,7 @@ int cmdramfs(int argc, char **argv);
 int cmdexportfs(int argc, char **argv);
 int cmdsrvfs(int argc, char **argv);
 int cmd9pfuse(int argc, char **argv);	/* internal: started by mount */
+int cmdunionfs(int argc, char **argv);	/* internal: started by bind and mount -a/-b */
 
 /* Print "ns9: <error text>" on stderr; returns 1. */
 int fail(void);

@@ -26,6 +26,7 @@ static const Subcmd cmds[] = {
 	{"exportfs", cmdexportfs, "exportfs [-DfR] [-V version] [-r root] [-s name]"},
 	{"srvfs", cmdsrvfs, "srvfs [-DfR] name path"},
 	{"9pfuse", cmd9pfuse, "9pfuse [-CD] [-a aname] [-u uname] [-n uid] [-V version] fusefd connfd statusfd"},
+	{"unionfs", cmdunionfs, "unionfs [-D] -k cookie"},
 };
 
 int

@@ -22,6 +22,7 @@
 
 #include "kern.h"
 #include "ns9.h"
+#include "union.h"
 #include "impl.h"
 
 enum { CTXMAX = 300 };
@@ -33,10 +34,9 @@ checkflag(int flag, const char *ctx)
 		return perr(Ebadarg, "%s", ctx);
 	/*
 	 * -c alone (MREPL|MCREATE) is a plain replacement: a Linux mount always
-	 * allows creation, so it is honoured exactly.  -a and -b make unions.
+	 * allows creation, so it is honoured exactly.  -a and -b make unions
+	 * (union.c).
 	 */
-	if(flag & NS_MORDER)
-		return perr(Enounion, "%s", ctx);
 	return 0;
 }
 
@@ -176,18 +176,71 @@ out:
 	return r;
 }
 
+/*
+ * bind of a union (new is one): the members are copied (plan9.md §2.4):
+ * the first with the caller's flags, the rest after it, none MCREATE;
+ * -c is allowed only for a union of one MCREATE member.  1 done, 0 new
+ * is not a union, -1 error.
+ */
+static int
+unionnew(const char *new, const char *old, int flag, const char *ctx)
+{
+	NsMember *m;
+	char *path;
+	int n, i, tree, r;
+
+	if(new[0] == 0 || ns_devresolve(new, &path, &tree) < 0)
+		return 0;	/* opentree says what is wrong */
+	if(tree >= 0){
+		close(tree);
+		free(path);
+		return 0;
+	}
+	r = ns_unionof(path, &m, &n, ctx);
+	free(path);
+	if(r <= 0)
+		return r;
+	if((flag & NS_MCREATE) && !(n == 1 && (m[0].flag & NS_MCREATE))){
+		ns_freemembers(m, n);
+		return perr(Emount, "%s", ctx);
+	}
+	for(i = 0; i < n; i++){
+		m[i].flag = i == 0 ? flag & (NS_MCREATE | NS_MCACHE) : m[i].flag & NS_MCACHE;
+		if(m[i].verb == USELF)
+			m[i].verb = NS_BIND;
+	}
+	if(flag & NS_MORDER)
+		r = ns_unionadd(m, n, old, flag, ctx);
+	else
+		r = ns_unioncopy(m, n, old, ctx);
+	return r < 0 ? -1 : 1;
+}
+
 int
 ns_bind(const char *new, const char *old, int flag)
 {
 	char ctx[CTXMAX];
-	int tree;
+	NsMember *m;
+	int tree, r;
 
 	snprintf(ctx, sizeof ctx, "bind %s %s", new, old);
 	if(checkflag(flag, ctx) < 0)
 		return -1;
+	r = unionnew(new, old, flag, ctx);
+	if(r != 0)
+		return r < 0 ? -1 : 0;
 	tree = opentree(new, ctx);
 	if(tree < 0)
 		return -1;
+	if(flag & NS_MORDER){
+		m = emalloc(sizeof m[0]);
+		m->flag = flag & (NS_MCREATE | NS_MCACHE);
+		m->verb = NS_BIND;
+		m->name = ns_absname(new);
+		m->spec = NULL;
+		m->fd = tree;
+		return ns_unionadd(m, 1, old, flag, ctx);
+	}
 	return ns_attach(tree, old, ctx);
 }
 
@@ -278,6 +331,7 @@ int
 ns_mount(const char *srv, const char *old, int flag, const char *spec)
 {
 	char ctx[CTXMAX];
+	NsMember *m;
 	int tree;
 
 	snprintf(ctx, sizeof ctx, "mount %s %s", srv, old);
@@ -285,6 +339,22 @@ ns_mount(const char *srv, const char *old, int flag, const char *spec)
 		return -1;
 	if(ns_nomnt())
 		return perr(Enoattach, "%s", ctx);
+	if(flag & NS_MORDER){
+		/* A union member: the file system, detached, goes to the union. */
+		if(strncmp(srv, "fs!", 3) == 0)
+			tree = fsmountlinux(srv, spec, ctx);
+		else
+			tree = ns_mount9ptree(srv, flag, spec, ctx);
+		if(tree < 0)
+			return -1;
+		m = emalloc(sizeof m[0]);
+		m->flag = flag & (NS_MCREATE | NS_MCACHE);
+		m->verb = NS_MOUNT;
+		m->name = estrdup(srv);
+		m->spec = spec != NULL && spec[0] != 0 ? estrdup(spec) : NULL;
+		m->fd = tree;
+		return ns_unionadd(m, 1, old, flag, ctx);
+	}
 	if(strncmp(srv, "fs!", 3) == 0){
 		tree = fsmountlinux(srv, spec, ctx);
 		if(tree < 0)
@@ -307,6 +377,12 @@ ns_unmount(const char *new, const char *old)
 		snprintf(ctx, sizeof ctx, "unmount %s %s", new, old);
 	else
 		snprintf(ctx, sizeof ctx, "unmount %s", old);
+	if(new != NULL){
+		/* One member of a union. */
+		r = ns_unionremove(new, old, ctx);
+		if(r != 0)
+			return r < 0 ? -1 : 0;
+	}
 	opath = NULL;
 	ofd = openold(old, ctx, &opath);
 	if(ofd < 0)

@@ -43,4 +43,35 @@ uint64_t ns_capeff(void);
 int ns_attach(int tree, const char *old, const char *ctx);
 /* mount of a 9P service (mount9p.c): dial, FUSE mount, 9pfuse server, attach. */
 int ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const char *ctx);
+/* The same, but the serving mount is returned detached (a union member). */
+int ns_mount9ptree(const char *srv, int flag, const char *spec, const char *ctx);
+/* A detached FUSE mount on the /dev/fuse fd fuse, with allow_other and default_permissions. */
+int ns_fusemount(int fuse, const char *source, const char *subtype, const char *ctx);
+/* Start a server (argv of ns9) with fds[0..n-1] at fds 3, 4, ..., in its own session, nobody's child. */
+int ns_spawnserver(char **argv, const int *fds, int n, int debug, const char *ctx);
+
+/* --- unions (union.c) --- */
+
+/* A union member: what made it (NS_BIND, NS_MOUNT, USELF), its flags, names and directory fd. */
+typedef struct NsMember NsMember;
+struct NsMember {
+	int flag;
+	int verb;
+	char *name;
+	char *spec;
+	int fd;
+};
+void ns_freemembers(NsMember *m, int n);
+/* A name made absolute against the cwd; # names as they are. */
+char *ns_absname(const char *s);
+/* Whether path is an ns9 union: 1 with its members (and fds), 0 not, -1 error. */
+int ns_unionof(const char *path, NsMember **mp, int *np, const char *ctx);
+/* add[] (consumed) join the union at old, or make one of [old, add...] (-a) or [add..., old] (-b). */
+int ns_unionadd(NsMember *add, int nadd, const char *old, int flag, const char *ctx);
+/* A new union of m[] (consumed) replaces what is at old (MREPL of a union: Plan 9's copy). */
+int ns_unioncopy(NsMember *m, int n, const char *old, const char *ctx);
+/* unmount new old where old is a union: 1 done, 0 old is not a union, -1 error. */
+int ns_unionremove(const char *new, const char *old, const char *ctx);
+/* The members of the union mount with this source (no fds). */
+int ns_unionlist(const char *source, NsMember **mp, int *np);
 #endif

@@ -38,13 +38,14 @@ enum {
 	Waitms = 30000,	/* for the server's attach */
 	Maxread = 1 << 20,
 	Maxpasswd = 1 << 20,	/* bytes of /etc/passwd read at most */
+	Maxsrvfd = 8,
 };
 
 extern char **environ;
 
 /* A detached FUSE file system on fuse (the /dev/fuse fd). */
-static int
-fusemount(int fuse, const char *source, int cache, const char *ctx)
+int
+ns_fusemount(int fuse, const char *source, const char *subtype, const char *ctx)
 {
 	char num[32];
 	int fs, mnt;
@@ -64,7 +65,7 @@ fusemount(int fuse, const char *source, int cache, const char *ctx)
 	if(SET("group_id", num) < 0)
 		goto bad;
 	snprintf(num, sizeof num, "%d", Maxread);
-	if(SET("max_read", num) < 0 || SET("source", source) < 0 || SET("subtype", cache ? "9pC" : "9p") < 0)
+	if(SET("max_read", num) < 0 || SET("source", source) < 0 || SET("subtype", subtype) < 0)
 		goto bad;
 #undef SET
 	/*
@@ -88,23 +89,25 @@ bad:
 }
 
 /*
- * Start `ns9 9pfuse` with fuse, conn and the write end of a status pipe
- * at fds 3, 4, 5.  Raw clone rather than fork(): the caller may be a
- * CLONE_VM helper sharing a multithreaded server's memory, where glibc's
- * fork handlers must not run.  The middle child exits at once, so the
- * server is nobody's child to reap; it gets its own session and drops
- * any ids the caller only borrowed (ns_as keeps a different real uid).
+ * Start a server (`ns9 9pfuse`, `ns9 unionfs`) with fds[0..n-1] at fds
+ * 3, 4, ...  Raw clone rather than fork(): the caller may be a CLONE_VM
+ * helper sharing a multithreaded server's memory, where glibc's fork
+ * handlers must not run.  The middle child exits at once, so the server
+ * is nobody's child to reap; it gets its own session and drops any ids
+ * the caller only borrowed (ns_as keeps a different real uid).
  */
-static int
-spawn(char **argv, int fuse, int conn, int status, int debug, const char *ctx)
+int
+ns_spawnserver(char **argv, const int *fds, int n, int debug, const char *ctx)
 {
 	static char *noenv[] = {NULL};
 	char **env;
 	pid_t pid;
-	int exe, st, null;
+	int exe, st, null, i, moved[Maxsrvfd];
 	uid_t uid;
 	gid_t gid;
 
+	if(n > Maxsrvfd)
+		return seterr(EINVAL, "%s: too many fds for a server", ctx);
 	exe = ns_selfexe();
 	if(exe < 0)
 		return adderr("%s", ctx);
@@ -121,15 +124,16 @@ spawn(char **argv, int fuse, int conn, int status, int debug, const char *ctx)
 		setsid();
 		if(setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 			_exit(127);
-		/* Out of the way first: any of them may sit on 3, 4 or 5. */
-		fuse = fcntl(fuse, F_DUPFD_CLOEXEC, Statusfd + 1);
-		conn = fcntl(conn, F_DUPFD_CLOEXEC, Statusfd + 1);
-		status = fcntl(status, F_DUPFD_CLOEXEC, Statusfd + 1);
-		exe = fcntl(exe, F_DUPFD_CLOEXEC, Statusfd + 1);
-		if(fuse < 0 || conn < 0 || status < 0 || exe < 0)
+		/* Out of the way first: any of them may sit on 3, 4, ... */
+		for(i = 0; i < n; i++)
+			if((moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3 + n)) < 0)
+				_exit(127);
+		exe = fcntl(exe, F_DUPFD_CLOEXEC, 3 + n);
+		if(exe < 0)
 			_exit(127);
-		if(dup2(fuse, Fusefd) < 0 || dup2(conn, Connfd) < 0 || dup2(status, Statusfd) < 0)
-			_exit(127);
+		for(i = 0; i < n; i++)
+			if(dup2(moved[i], 3 + i) < 0)
+				_exit(127);
 		/*
 		 * A daemon must not hold the caller's stdio: a $(ns9 mount ...)
 		 * would wait for it forever.  Traces (-D) keep stderr.
@@ -140,8 +144,8 @@ spawn(char **argv, int fuse, int conn, int status, int debug, const char *ctx)
 		if(null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || (!debug && dup2(null, 2) < 0))
 			_exit(127);
 		/* exe stays open (close-on-exec) for execveat; every other fd goes. */
-		if(exe > Statusfd + 1)
-			syscall(SYS_close_range, Statusfd + 1, exe - 1, 0);
+		if(exe > 3 + n)
+			syscall(SYS_close_range, 3 + n, exe - 1, 0);
 		syscall(SYS_close_range, exe + 1, ~0U, 0);
 		signal(SIGPIPE, SIG_DFL);
 		syscall(SYS_execveat, exe, "", argv, env, AT_EMPTY_PATH);
@@ -286,11 +290,11 @@ readstatus(int fd, const char *ctx)
 }
 
 int
-ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const char *ctx)
+ns_mount9ptree(const char *srv, int flag, const char *spec, const char *ctx)
 {
 	char fdarg[3][16], uidarg[16], uname[256], *argv[16];
 	Buf source = {0};
-	int conn, fuse, mnt, pipefd[2], n, debug;
+	int conn, fuse, mnt, pipefd[2], n, debug, fds[3];
 
 	conn = fuse = mnt = -1;
 	pipefd[0] = pipefd[1] = -1;
@@ -311,7 +315,7 @@ ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const c
 		bufputc(&source, ' ');
 		ns_quote(&source, spec);
 	}
-	mnt = fusemount(fuse, source.s, flag & NS_MCACHE, ctx);
+	mnt = ns_fusemount(fuse, source.s, flag & NS_MCACHE ? "9pC" : "9p", ctx);
 	if(mnt < 0)
 		goto bad;
 	if(pipe2(pipefd, O_CLOEXEC) < 0){
@@ -344,7 +348,10 @@ ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const c
 	argv[n++] = fdarg[1];
 	argv[n++] = fdarg[2];
 	argv[n] = NULL;
-	if(spawn(argv, fuse, conn, pipefd[1], debug, ctx) < 0)
+	fds[0] = fuse;
+	fds[1] = conn;
+	fds[2] = pipefd[1];
+	if(ns_spawnserver(argv, fds, 3, debug, ctx) < 0)
 		goto bad;
 	close(pipefd[1]);
 	pipefd[1] = -1;
@@ -356,8 +363,7 @@ ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const c
 		goto bad;
 	close(pipefd[0]);
 	buffree(&source);
-	/* The server is serving: attach.  Failing here drops the mount; the server sees ENODEV and exits. */
-	return ns_attach(mnt, old, ctx);
+	return mnt;
 bad:
 	if(pipefd[0] >= 0)
 		close(pipefd[0]);
@@ -371,4 +377,16 @@ bad:
 		close(conn);
 	buffree(&source);
 	return -1;
+}
+
+int
+ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const char *ctx)
+{
+	int mnt;
+
+	mnt = ns_mount9ptree(srv, flag, spec, ctx);
+	if(mnt < 0)
+		return -1;
+	/* The server is serving: attach.  Failing here drops the mount; the server sees ENODEV and exits. */
+	return ns_attach(mnt, old, ctx);
 }

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "ns9.h"
+#include "union.h"
+#include "impl.h"
 
 enum { MAXCAND = 64, MAXDEPTH = 256 };
 
@@ -439,10 +441,65 @@ mount9pline(Buf *out, const NsMount *m)
 	return 1;
 }
 
+/* One member's line: bind or mount with flags, new, old, spec. */
+static void
+memberline(Buf *out, const NsMember *u, int order, const char *old)
+{
+	char fl[8];
+
+	bufprint(out, "%s %s ", u->verb == NS_MOUNT ? "mount" : "bind",
+		 ns_flagstr(order | (u->flag & (NS_MCREATE | NS_MCACHE)), fl));
+	ns_quote(out, u->name);
+	bufputc(out, ' ');
+	ns_quote(out, old);
+	if(u->verb == NS_MOUNT && u->spec != NULL){
+		bufputc(out, ' ');
+		ns_quote(out, u->spec);
+	}
+	bufputc(out, '\n');
+}
+
+/*
+ * A union (lib/ns/union.c): one line per member, in an order that replays
+ * to the same union.  Old itself is what is beneath (its own lines come
+ * before): the members in front of it are prepended one by one, nearest
+ * first, and those after it appended.  Without it, the first member
+ * replaces and the rest are appended.
+ */
+static int
+unionlines(Buf *out, const NsMount *m)
+{
+	NsMember *u;
+	int n, i, self;
+
+	if(strcmp(m->fstype, "fuse.ns9union") != 0)
+		return 0;
+	if(ns_unionlist(m->source, &u, &n) < 0){
+		bufprint(out, "# ns9: union, members unknown (%s) ", errtext());
+		escape(out, m->point);
+		bufputc(out, '\n');
+		return 1;
+	}
+	self = -1;
+	for(i = 0; i < n && self < 0; i++)
+		if(u[i].verb == USELF)
+			self = i;
+	if(self >= 0){
+		for(i = self - 1; i >= 0; i--)
+			memberline(out, &u[i], NS_MBEFORE, m->point);
+		for(i = self + 1; i < n; i++)
+			memberline(out, &u[i], NS_MAFTER, m->point);
+	}else
+		for(i = 0; i < n; i++)
+			memberline(out, &u[i], i == 0 ? NS_MREPL : NS_MAFTER, m->point);
+	ns_freemembers(u, n);
+	return 1;
+}
+
 static void
 mountline(Buf *out, const NsMount *m)
 {
-	if(mount9pline(out, m))
+	if(mount9pline(out, m) || unionlines(out, m))
 		return;
 	if(strcmp(m->fstype, "tmpfs") == 0 && strcmp(m->source, "#T") == 0){
 		bufputs(out, "bind  #T ");

@@ -26,7 +26,6 @@ static const struct {
 	[Ebadarg] = {"bad arg in system call", EINVAL},
 	[Eprocdied] = {"process exited", ESRCH},
 	[Eshutdown] = {"device shut down", ENOTCONN},
-	[Enounion] = {"union directories are not built yet (bind/mount -a, -b, -c)", EOPNOTSUPP},
 	[Elocked] = {"mount is locked: it belongs to a more privileged name space", EPERM},
 };
 

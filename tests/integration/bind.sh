@@ -44,8 +44,7 @@ expect_fail "file onto directory" "ns9: bind $SCR/file $SCR/b: inconsistent moun
 expect_fail "unmount of nothing" "ns9: unmount $SCR/b: not mounted" "$NS9" unmount "$SCR/b"
 expect_fail "unknown device" "ns9: bind #x $SCR/b: #x: unknown device in # filename" "$NS9" bind '#x' "$SCR/b"
 expect_fail "device with a spec" "ns9: bind #Tfoo $SCR/b: #Tfoo: unknown device in # filename" "$NS9" bind '#Tfoo' "$SCR/b"
-expect_fail "union flag" "ns9: bind $SCR/a $SCR/b: union directories are not built yet (bind/mount -a, -b, -c)" \
-	"$NS9" bind -a "$SCR/a" "$SCR/b"
+expect_fail "union of a file" "ns9: bind $SCR/file $SCR/b: inconsistent mount" "$NS9" bind -a "$SCR/file" "$SCR/b"
 ok "bind -c alone is a plain bind (Linux mounts allow creation)" "$NS9" bind -c "$SCR/a" "$SCR/b"
 is "$(cat b/f)" "A" "bind -c replaced b"
 "$NS9" unmount "$SCR/b"

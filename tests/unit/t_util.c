@@ -144,7 +144,6 @@ static const struct {
 	{Ebadarg, "bad arg in system call", EINVAL},
 	{Eprocdied, "process exited", ESRCH},
 	{Eshutdown, "device shut down", ENOTCONN},
-	{Enounion, NULL, EOPNOTSUPP},
 	{Elocked, NULL, EPERM},
 };
 

@@ -1,0 +1,106 @@
+/*
+ * impl.h: the union server's internals (fs/union).
+ *
+ * Only the root of the mount is a union: its members are directories
+ * held by fd (Member), searched in order.  Every other inode is one
+ * member's own file (Node), reached from its parent's directory fd by a
+ * single name, never by a path through this mount.
+ *
+ * Caching: a member on a local file system (ext4, xfs, btrfs, tmpfs, f2fs)
+ * is watched with inotify, so the kernel may keep its entries, attributes,
+ * pages and directory listings for long; a change made beside the union
+ * expires them at once.  Members elsewhere (FUSE, 9P, NFS, proc) are
+ * uncached: every lookup and stat asks the member.
+ */
+#ifndef NS9_UNION_IMPL_H
+#define NS9_UNION_IMPL_H
+
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+typedef struct Member Member;
+struct Member {
+	int ref;	/* the member list's, and each node's in it */
+	int fd;		/* O_PATH directory */
+	int flag;	/* NS_M* */
+	int verb;	/* NS_BIND, NS_MOUNT, USELF */
+	char *name;
+	char *spec;
+	dev_t dev;
+	ino_t ino;
+	int cache;	/* on a watched local file system */
+	int wd;		/* inotify watch of its directory, -1 */
+};
+
+/* An immutable member list; replaced whole on a change. */
+typedef struct Members Members;
+struct Members {
+	int ref;
+	int n;
+	Member *m[];
+};
+
+typedef struct Node Node;
+struct Node {
+	uint64_t nlookup;	/* the kernel's */
+	int ref;		/* nlookup != 0, and each child node */
+	Node *parent;		/* NULL for the root */
+	Member *m;		/* NULL for the root */
+	char *name;
+	dev_t dev;
+	ino_t ino;
+	mode_t type;
+	int fd;		/* O_PATH fd of a directory, -1 */
+	int wd;		/* inotify watch of a directory, -1 */
+	Node *hnext;	/* by (parent, name) */
+	Node *wnext;	/* on the same watch */
+};
+
+enum {
+	Nhash = 4096,
+	Nwhash = 1024,
+	Maxio = 1 << 20,
+};
+
+typedef struct Fs Fs;
+struct Fs {
+	pthread_mutex_t lk;	/* the member list, the node tables */
+	Members *ms;
+	Node root;
+	Node *hash[Nhash];
+	Node *whash[Nwhash];	/* watched directory nodes, by wd */
+	struct fuse_session *se;
+	int fusefd;
+	int ifd;	/* inotify, -1 */
+	int procok;	/* /proc/self/fd usable for inotify_add_watch */
+	int isroot;	/* may act as the caller for creates */
+	double tmo;	/* entry and attribute timeout of cached nodes */
+	uint64_t cookie;
+	int debug;
+	int started;
+	int ending;
+};
+
+extern Fs ufs;
+
+/* node.c */
+void uopsinit(struct fuse_lowlevel_ops *ops);
+Members *ugetms(void);
+void uputms(Members *ms);
+void uputmember(Member *m);
+Member *unewmember(int fd, int flag, int verb, const char *name, const char *spec);
+/* Expire root entries found in member m (all of them if m is NULL). */
+void uexpireroot(Member *m);
+void uwatchevents(void);
+void ufreeall(void);
+
+/* serve.c: notifications to the kernel (expire-only, so mounts on the entry stay). */
+void uexpire(uint64_t parent, const char *name);
+void uinvalinode(uint64_t ino);
+uint64_t unodeid(Node *n);
+#endif

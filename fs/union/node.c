@@ -1,0 +1,1477 @@
+/*
+ * node.c: the union server's file operations.  The root is the union
+ * (plan9.md §2.6-2.9): a name is looked up in each member in order and
+ * the first that has it wins; a create goes to the first member marked
+ * MCREATE, or fails; remove, rename and setattr act on the file the name
+ * resolves to.  Below the root a node is one member's file, reached from
+ * its parent directory's fd by one name (*at calls, no symlink followed),
+ * so nothing here resolves a path through this mount or through a link.
+ *
+ * Nodes are the kernel's inodes: the node id is the Node's address (1
+ * for the root), counted by lookups and forgets.  Directory nodes keep
+ * an O_PATH fd, files none: a file is named by (parent fd, name).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "ns9.h"
+#include "union.h"
+#include "impl.h"
+
+enum {
+	Maxgroups = 256,
+	Wmask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_ATTRIB |
+		IN_DELETE_SELF | IN_MOVE_SELF | IN_EXCL_UNLINK | IN_ONLYDIR,
+	Entrychange = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO,
+};
+
+/* --- members --- */
+
+Members *
+ugetms(void)
+{
+	Members *ms;
+
+	pthread_mutex_lock(&ufs.lk);
+	ms = ufs.ms;
+	ms->ref++;
+	pthread_mutex_unlock(&ufs.lk);
+	return ms;
+}
+
+static void unwatch(int wd, Node *n, int member);
+
+/* Called with ufs.lk held. */
+static void
+putmemberlocked(Member *m)
+{
+	if(--m->ref > 0)
+		return;
+	if(m->wd >= 0)
+		unwatch(m->wd, NULL, 1);
+	close(m->fd);
+	free(m->name);
+	free(m->spec);
+	free(m);
+}
+
+void
+uputmember(Member *m)
+{
+	pthread_mutex_lock(&ufs.lk);
+	putmemberlocked(m);
+	pthread_mutex_unlock(&ufs.lk);
+}
+
+void
+uputms(Members *ms)
+{
+	int i;
+
+	pthread_mutex_lock(&ufs.lk);
+	if(--ms->ref == 0){
+		for(i = 0; i < ms->n; i++)
+			putmemberlocked(ms->m[i]);
+		free(ms);
+	}
+	pthread_mutex_unlock(&ufs.lk);
+}
+
+/* Whether inotify sees every change to a file system of this type. */
+static int
+localfs(int fd)
+{
+	struct statfs sf;
+
+	if(fstatfs(fd, &sf) < 0)
+		return 0;
+	switch((unsigned long)sf.f_type){
+	case 0xEF53:		/* ext2/3/4 */
+	case 0x01021994:	/* tmpfs */
+	case 0x58465342:	/* xfs */
+	case 0x9123683E:	/* btrfs */
+	case 0xF2F52010:	/* f2fs */
+		return 1;
+	}
+	return 0;
+}
+
+/* --- inotify watches, shared by every node and member on one directory --- */
+
+typedef struct Watch Watch;
+struct Watch {
+	int wd;
+	int members;	/* member directories: changes are the union's */
+	Node *nodes;	/* directory nodes */
+	Watch *next;
+};
+
+static Watch *watches[Nwhash];
+
+static Watch *
+findwatch(int wd)
+{
+	Watch *w;
+
+	for(w = watches[(unsigned)wd % Nwhash]; w != NULL; w = w->next)
+		if(w->wd == wd)
+			return w;
+	return NULL;
+}
+
+/* Watch the directory fd for node n or a member; with ufs.lk held.  Returns the wd or -1. */
+static int
+watch(int fd, Node *n, int member)
+{
+	char path[64];
+	Watch *w;
+	int wd;
+
+	if(ufs.ifd < 0 || !ufs.procok)
+		return -1;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	wd = inotify_add_watch(ufs.ifd, path, Wmask);
+	if(wd < 0)
+		return -1;
+	w = findwatch(wd);
+	if(w == NULL){
+		w = emalloc(sizeof *w);
+		w->wd = wd;
+		w->next = watches[(unsigned)wd % Nwhash];
+		watches[(unsigned)wd % Nwhash] = w;
+	}
+	if(member)
+		w->members++;
+	else{
+		n->wnext = w->nodes;
+		w->nodes = n;
+	}
+	return wd;
+}
+
+static void
+unwatch(int wd, Node *n, int member)
+{
+	Watch *w, **l;
+	Node **np;
+
+	w = findwatch(wd);
+	if(w == NULL)
+		return;
+	if(member)
+		w->members--;
+	else
+		for(np = &w->nodes; *np != NULL; np = &(*np)->wnext)
+			if(*np == n){
+				*np = n->wnext;
+				break;
+			}
+	if(w->members > 0 || w->nodes != NULL)
+		return;
+	inotify_rm_watch(ufs.ifd, wd);
+	for(l = &watches[(unsigned)wd % Nwhash]; *l != NULL; l = &(*l)->next)
+		if(*l == w){
+			*l = w->next;
+			break;
+		}
+	free(w);
+}
+
+Member *
+unewmember(int fd, int flag, int verb, const char *name, const char *spec)
+{
+	struct stat st;
+	Member *m;
+
+	if(fstat(fd, &st) < 0){
+		syserr("member");
+		return NULL;
+	}
+	if(!S_ISDIR(st.st_mode)){
+		perr(Emount, "member %s", name);
+		return NULL;
+	}
+	m = emalloc(sizeof *m);
+	m->ref = 1;
+	m->fd = fd;
+	m->flag = flag;
+	m->verb = verb;
+	m->name = estrdup(name);
+	m->spec = spec != NULL ? estrdup(spec) : NULL;
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
+	m->wd = -1;
+	pthread_mutex_lock(&ufs.lk);
+	if(localfs(fd)){
+		m->wd = watch(fd, NULL, 1);
+		m->cache = m->wd >= 0;
+	}
+	pthread_mutex_unlock(&ufs.lk);
+	return m;
+}
+
+/* --- nodes --- */
+
+static Node *
+getnode(fuse_ino_t ino)
+{
+	if(ino == FUSE_ROOT_ID)
+		return &ufs.root;
+	return (Node *)(uintptr_t)ino;
+}
+
+uint64_t
+unodeid(Node *n)
+{
+	if(n == &ufs.root)
+		return FUSE_ROOT_ID;
+	return (uint64_t)(uintptr_t)n;
+}
+
+static unsigned
+hashof(Node *parent, const char *name)
+{
+	unsigned h;
+
+	h = (unsigned)((uintptr_t)parent >> 4);
+	while(*name)
+		h = h * 31 + (unsigned char)*name++;
+	return h % Nhash;
+}
+
+static Node *
+findchild(Node *parent, const char *name)
+{
+	Node *n;
+
+	for(n = ufs.hash[hashof(parent, name)]; n != NULL; n = n->hnext)
+		if(n->parent == parent && strcmp(n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+static void
+unhash(Node *n)
+{
+	Node **l;
+
+	if(n->name == NULL)
+		return;
+	for(l = &ufs.hash[hashof(n->parent, n->name)]; *l != NULL; l = &(*l)->hnext)
+		if(*l == n){
+			*l = n->hnext;
+			return;
+		}
+}
+
+/* Drop a reference; with ufs.lk held. */
+static void
+unref(Node *n)
+{
+	Node *p;
+
+	while(n != NULL && n != &ufs.root && --n->ref == 0){
+		unhash(n);
+		if(n->wd >= 0)
+			unwatch(n->wd, n, 0);
+		if(n->fd >= 0)
+			close(n->fd);
+		putmemberlocked(n->m);
+		p = n->parent;
+		free(n->name);
+		free(n);
+		n = p;
+	}
+}
+
+/* The directory fd a node's name lives in. */
+static int
+pfd(Node *n)
+{
+	return n->parent == &ufs.root ? n->m->fd : n->parent->fd;
+}
+
+/* A name from the kernel: one component, never "." or "..". */
+static int
+badname(const char *name)
+{
+	return name[0] == 0 || strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/* st_ino through the union: distinct for distinct (dev, ino). */
+static void
+fixstat(struct stat *st)
+{
+	st->st_ino ^= (uint64_t)st->st_dev << 40;
+}
+
+/* Whether every member is cached (the root's entries may be kept). */
+static int
+allcached(Members *ms)
+{
+	int i;
+
+	for(i = 0; i < ms->n; i++)
+		if(!ms->m[i]->cache)
+			return 0;
+	return 1;
+}
+
+/*
+ * The node for name in parent, found in member m at dirfd with st: the
+ * known one if it is the same file, else a new one.  Counts a lookup.
+ */
+static Node *
+child(Node *parent, Member *m, int dirfd, const char *name, struct stat *st)
+{
+	Node *n, *old;
+	int fd;
+
+	fd = -1;
+	pthread_mutex_lock(&ufs.lk);
+	old = findchild(parent, name);
+	if(old != NULL && old->m == m && old->dev == st->st_dev && old->ino == st->st_ino){
+		old->nlookup++;
+		if(old->nlookup == 1)
+			old->ref++;
+		pthread_mutex_unlock(&ufs.lk);
+		return old;
+	}
+	pthread_mutex_unlock(&ufs.lk);
+	if(S_ISDIR(st->st_mode)){
+		struct stat fst;
+
+		fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if(fd < 0)
+			return NULL;
+		if(fstat(fd, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino){
+			/* replaced between the stat and the open: the caller looks again */
+			close(fd);
+			errno = ESTALE;
+			return NULL;
+		}
+	}
+	n = emalloc(sizeof *n);
+	n->nlookup = 1;
+	n->ref = 1;
+	n->parent = parent;
+	n->m = m;
+	n->name = estrdup(name);
+	n->dev = st->st_dev;
+	n->ino = st->st_ino;
+	n->type = st->st_mode & S_IFMT;
+	n->fd = fd;
+	n->wd = -1;
+	pthread_mutex_lock(&ufs.lk);
+	m->ref++;
+	parent->ref++;
+	old = findchild(parent, name);
+	if(old != NULL)
+		unhash(old);	/* a stale name: the new file has it now */
+	n->hnext = ufs.hash[hashof(parent, name)];
+	ufs.hash[hashof(parent, name)] = n;
+	if(fd >= 0 && m->cache)
+		n->wd = watch(fd, n, 0);
+	pthread_mutex_unlock(&ufs.lk);
+	return n;
+}
+
+static double
+entrytmo(Node *parent, Member *m, Members *ms)
+{
+	if(parent == &ufs.root)
+		return ms != NULL && allcached(ms) ? ufs.tmo : 0;
+	return m->cache ? ufs.tmo : 0;
+}
+
+/* Find name in parent: the member and the stat.  Returns the dir fd, or -1 with errno. */
+static int
+resolve(Node *parent, Members *ms, const char *name, Member **mp, struct stat *st)
+{
+	int i;
+
+	if(parent != &ufs.root){
+		if(fstatat(parent->fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -1;
+		*mp = parent->m;
+		return parent->fd;
+	}
+	/* Plan 9's walk: the first member that has it; errors of the others are swallowed. */
+	for(i = 0; i < ms->n; i++)
+		if(fstatat(ms->m[i]->fd, name, st, AT_SYMLINK_NOFOLLOW) == 0){
+			*mp = ms->m[i];
+			return ms->m[i]->fd;
+		}
+	errno = ENOENT;
+	return -1;
+}
+
+static void
+replyentry(fuse_req_t req, Node *parent, Members *ms, Node *n, struct stat *st)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof e);
+	e.ino = unodeid(n);
+	e.attr = *st;
+	fixstat(&e.attr);
+	e.attr_timeout = n->m->cache ? ufs.tmo : 0;
+	e.entry_timeout = entrytmo(parent, n->m, ms);
+	if(fuse_reply_entry(req, &e) != 0){
+		/* the kernel did not take it: the lookup did not happen */
+		pthread_mutex_lock(&ufs.lk);
+		if(--n->nlookup == 0)
+			unref(n);
+		pthread_mutex_unlock(&ufs.lk);
+	}
+}
+
+static void
+ulookup(fuse_req_t req, fuse_ino_t pino, const char *name)
+{
+	struct fuse_entry_param e;
+	struct stat st;
+	Node *parent, *n;
+	Members *ms;
+	Member *m;
+	int fd, tries;
+
+	parent = getnode(pino);
+	if(badname(name)){
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	ms = ugetms();
+	for(tries = 0; tries < 3; tries++){
+		fd = resolve(parent, ms, name, &m, &st);
+		if(fd < 0){
+			if(errno == ENOENT && parent != &ufs.root && parent->m->cache){
+				/* a negative entry: the watch on parent expires it */
+				memset(&e, 0, sizeof e);
+				e.entry_timeout = ufs.tmo;
+				fuse_reply_entry(req, &e);
+			}else
+				fuse_reply_err(req, errno);
+			goto out;
+		}
+		n = child(parent, m, fd, name, &st);
+		if(n != NULL){
+			replyentry(req, parent, ms, n, &st);
+			goto out;
+		}
+		if(errno != ESTALE)
+			break;
+	}
+	fuse_reply_err(req, errno);
+out:
+	uputms(ms);
+}
+
+static void
+forgetone(fuse_ino_t ino, uint64_t nlookup)
+{
+	Node *n;
+
+	n = getnode(ino);
+	if(n == &ufs.root)
+		return;
+	if(nlookup > n->nlookup)
+		nlookup = n->nlookup;
+	n->nlookup -= nlookup;
+	if(n->nlookup == 0)
+		unref(n);
+}
+
+static void
+uforget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	pthread_mutex_lock(&ufs.lk);
+	forgetone(ino, nlookup);
+	pthread_mutex_unlock(&ufs.lk);
+	fuse_reply_none(req);
+}
+
+static void
+uforgetmulti(fuse_req_t req, size_t count, struct fuse_forget_data *f)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ufs.lk);
+	for(i = 0; i < count; i++)
+		forgetone(f[i].ino, f[i].nlookup);
+	pthread_mutex_unlock(&ufs.lk);
+	fuse_reply_none(req);
+}
+
+/* The root's attributes are its first member's, as Plan 9's stat of a union. */
+static int
+rootstat(struct stat *st)
+{
+	Members *ms;
+	int i, r;
+
+	ms = ugetms();
+	r = -1;
+	errno = ENOENT;
+	for(i = 0; i < ms->n && r < 0; i++)
+		r = fstat(ms->m[i]->fd, st);
+	uputms(ms);
+	if(r == 0){
+		fixstat(st);
+		st->st_ino = FUSE_ROOT_ID;
+	}
+	return r;
+}
+
+static int
+nodestat(Node *n, struct fuse_file_info *fi, struct stat *st)
+{
+	int r;
+
+	if(n == &ufs.root)
+		return rootstat(st);
+	if(fi != NULL && fi->fh != 0 && n->type != S_IFDIR)
+		r = fstat((int)fi->fh, st);
+	else if(n->fd >= 0)
+		r = fstat(n->fd, st);
+	else
+		r = fstatat(pfd(n), n->name, st, AT_SYMLINK_NOFOLLOW);
+	if(r == 0)
+		fixstat(st);
+	return r;
+}
+
+static double
+attrtmo(Node *n)
+{
+	Members *ms;
+	double t;
+
+	if(n != &ufs.root)
+		return n->m->cache ? ufs.tmo : 0;
+	ms = ugetms();
+	t = allcached(ms) ? ufs.tmo : 0;
+	uputms(ms);
+	return t;
+}
+
+static void
+ugetattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+	Node *n;
+
+	n = getnode(ino);
+	if(nodestat(n, fi, &st) < 0){
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fuse_reply_attr(req, &st, attrtmo(n));
+}
+
+/* The directory and name a node is changed through; the root: its first member. */
+static int
+where(Node *n, const char **namep)
+{
+	if(n == &ufs.root){
+		errno = EPERM;
+		return -1;
+	}
+	*namep = n->name;
+	return pfd(n);
+}
+
+static void
+usetattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set, struct fuse_file_info *fi)
+{
+	struct timespec ts[2];
+	struct stat st;
+	const char *name;
+	Node *n;
+	int dfd, fd, r;
+
+	n = getnode(ino);
+	dfd = where(n, &name);
+	if(dfd < 0){
+		fuse_reply_err(req, errno);
+		return;
+	}
+	r = 0;
+	if(set & FUSE_SET_ATTR_MODE){
+		if(fi != NULL && fi->fh != 0 && n->type != S_IFDIR)
+			r = fchmod((int)fi->fh, a->st_mode & 07777);
+		else{
+			/* fchmodat2 (Linux 6.6) does not follow a link swapped in; without it, the type we know is checked */
+			r = syscall(452, dfd, name, a->st_mode & 07777, AT_SYMLINK_NOFOLLOW);
+			if(r < 0 && (errno == ENOSYS || errno == EINVAL)){
+				struct stat cur;
+
+				if(fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(cur.st_mode))
+					errno = EOPNOTSUPP;
+				else
+					r = fchmodat(dfd, name, a->st_mode & 07777, 0);
+			}
+		}
+	}
+	if(r == 0 && (set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+		r = fchownat(dfd, name, (set & FUSE_SET_ATTR_UID) ? a->st_uid : (uid_t)-1,
+			     (set & FUSE_SET_ATTR_GID) ? a->st_gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW);
+	if(r == 0 && (set & FUSE_SET_ATTR_SIZE)){
+		if(fi != NULL && fi->fh != 0)
+			r = ftruncate((int)fi->fh, a->st_size);
+		else{
+			fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			r = fd < 0 ? -1 : ftruncate(fd, a->st_size);
+			if(fd >= 0)
+				close(fd);
+		}
+	}
+	if(r == 0 && (set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+			     FUSE_SET_ATTR_MTIME_NOW))){
+		ts[0].tv_nsec = ts[1].tv_nsec = UTIME_OMIT;
+		if(set & FUSE_SET_ATTR_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if(set & FUSE_SET_ATTR_ATIME)
+			ts[0] = a->st_atim;
+		if(set & FUSE_SET_ATTR_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if(set & FUSE_SET_ATTR_MTIME)
+			ts[1] = a->st_mtim;
+		if(fi != NULL && fi->fh != 0 && n->type != S_IFDIR)
+			r = futimens((int)fi->fh, ts);
+		else
+			r = utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW);
+	}
+	if(r < 0){
+		fuse_reply_err(req, errno);
+		return;
+	}
+	if(nodestat(n, fi, &st) < 0){
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fuse_reply_attr(req, &st, attrtmo(n));
+}
+
+static void
+ureadlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[PATH_MAX + 1];
+	const char *name;
+	Node *n;
+	ssize_t r;
+	int dfd;
+
+	n = getnode(ino);
+	dfd = where(n, &name);
+	if(dfd < 0){
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	r = readlinkat(dfd, name, buf, sizeof buf - 1);
+	if(r < 0){
+		fuse_reply_err(req, errno);
+		return;
+	}
+	buf[r] = 0;
+	fuse_reply_readlink(req, buf);
+}
+
+/* --- making names: the directory a new name goes in (plan9.md §2.7) --- */
+
+typedef struct Made Made;
+struct Made {
+	Members *ms;
+	Member *m;
+	int dfd;
+	gid_t groups[Maxgroups];
+	int ngroups;
+	int as;
+};
+
+/*
+ * The directory a create in parent goes to: below the root, parent's own;
+ * in the root, the first MCREATE member, and no other.
+ */
+static int
+target(Node *parent, Made *mk)
+{
+	int i;
+
+	mk->ms = ugetms();
+	if(parent != &ufs.root){
+		mk->m = parent->m;
+		mk->dfd = parent->fd;
+		return 0;
+	}
+	for(i = 0; i < mk->ms->n; i++)
+		if(mk->ms->m[i]->flag & NS_MCREATE){
+			mk->m = mk->ms->m[i];
+			mk->dfd = mk->m->fd;
+			return 0;
+		}
+	errno = EPERM;	/* Plan 9: mounted directory forbids creation */
+	return -1;
+}
+
+/*
+ * A root server makes files as the caller, so they are the caller's and
+ * the member's file system checks the caller's rights.  Raw system calls:
+ * only this thread's credentials change.
+ */
+static void
+ascaller(fuse_req_t req, Made *mk)
+{
+	const struct fuse_ctx *c;
+	gid_t g[Maxgroups];
+	int n;
+
+	mk->as = 0;
+	if(!ufs.isroot)
+		return;
+	c = fuse_req_ctx(req);
+	mk->ngroups = getgroups(Maxgroups, mk->groups);
+	n = fuse_req_getgroups(req, Maxgroups, g);
+	if(n < 0 || n > Maxgroups)
+		n = 0;
+	if(mk->ngroups < 0 || syscall(SYS_setgroups, n, g) < 0)
+		return;
+	syscall(SYS_setfsgid, c->gid);
+	syscall(SYS_setfsuid, c->uid);
+	mk->as = 1;
+}
+
+static void
+asself(Made *mk)
+{
+	if(!mk->as)
+		return;
+	syscall(SYS_setfsuid, 0);
+	syscall(SYS_setfsgid, 0);
+	syscall(SYS_setgroups, mk->ngroups, mk->groups);
+}
+
+/* After a name was made in mk's directory: its entry. */
+static void
+made(fuse_req_t req, Node *parent, Made *mk, const char *name, struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	struct stat st;
+	Node *n;
+
+	if(fstatat(mk->dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	   (n = child(parent, mk->m, mk->dfd, name, &st)) == NULL){
+		if(fi != NULL)
+			close((int)fi->fh);
+		fuse_reply_err(req, errno);
+		return;
+	}
+	memset(&e, 0, sizeof e);
+	e.ino = unodeid(n);
+	e.attr = st;
+	fixstat(&e.attr);
+	e.attr_timeout = mk->m->cache ? ufs.tmo : 0;
+	e.entry_timeout = entrytmo(parent, mk->m, mk->ms);
+	if((fi != NULL ? fuse_reply_create(req, &e, fi) : fuse_reply_entry(req, &e)) != 0){
+		if(fi != NULL)
+			close((int)fi->fh);
+		pthread_mutex_lock(&ufs.lk);
+		if(--n->nlookup == 0)
+			unref(n);
+		pthread_mutex_unlock(&ufs.lk);
+	}
+}
+
+static void
+umknod(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode, dev_t rdev)
+{
+	Made mk;
+	Node *parent;
+	int r;
+
+	parent = getnode(pino);
+	if(badname(name)){
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if(target(parent, &mk) < 0){
+		fuse_reply_err(req, errno);
+		goto out;
+	}
+	ascaller(req, &mk);
+	if(S_ISDIR(mode))
+		r = mkdirat(mk.dfd, name, mode & 07777);
+	else
+		r = mknodat(mk.dfd, name, mode, rdev);
+	asself(&mk);
+	if(r < 0)
+		fuse_reply_err(req, errno);
+	else
+		made(req, parent, &mk, name, NULL);
+out:
+	uputms(mk.ms);
+}
+
+static void
+umkdir(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode)
+{
+	umknod(req, pino, name, S_IFDIR | (mode & 07777), 0);
+}
+
+static void
+usymlink(fuse_req_t req, const char *link, fuse_ino_t pino, const char *name)
+{
+	Made mk;
+	Node *parent;
+	int r;
+
+	parent = getnode(pino);
+	if(badname(name)){
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if(target(parent, &mk) < 0){
+		fuse_reply_err(req, errno);
+		goto out;
+	}
+	ascaller(req, &mk);
+	r = symlinkat(link, mk.dfd, name);
+	asself(&mk);
+	if(r < 0)
+		fuse_reply_err(req, errno);
+	else
+		made(req, parent, &mk, name, NULL);
+out:
+	uputms(mk.ms);
+}
+
+static void
+ulink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t pino, const char *name)
+{
+	Made mk;
+	Node *n, *parent;
+	int r;
+
+	n = getnode(ino);
+	parent = getnode(pino);
+	if(badname(name) || n == &ufs.root){
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if(target(parent, &mk) < 0){
+		fuse_reply_err(req, errno);
+		goto out;
+	}
+	ascaller(req, &mk);
+	r = linkat(pfd(n), n->name, mk.dfd, name, 0);
+	asself(&mk);
+	if(r < 0)
+		fuse_reply_err(req, errno);
+	else
+		made(req, parent, &mk, name, NULL);
+out:
+	uputms(mk.ms);
+}
+
+static void
+ucreate(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode, struct fuse_file_info *fi)
+{
+	Made mk;
+	Node *parent;
+	int fd;
+
+	parent = getnode(pino);
+	if(badname(name)){
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if(target(parent, &mk) < 0){
+		fuse_reply_err(req, errno);
+		goto out;
+	}
+	ascaller(req, &mk);
+	fd = openat(mk.dfd, name, (fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+	asself(&mk);
+	if(fd < 0){
+		fuse_reply_err(req, errno);
+		goto out;
+	}
+	fi->fh = fd;
+	fi->keep_cache = mk.m->cache;
+	made(req, parent, &mk, name, fi);
+out:
+	uputms(mk.ms);
+}
+
+/* --- removing and renaming: the file the name resolves to (plan9.md §2.9) --- */
+
+static void
+uremove(fuse_req_t req, fuse_ino_t pino, const char *name, int flags)
+{
+	struct stat st;
+	Node *parent, *n;
+	Members *ms;
+	Member *m;
+	int dfd;
+
+	parent = getnode(pino);
+	if(badname(name)){
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	ms = ugetms();
+	dfd = resolve(parent, ms, name, &m, &st);
+	if(dfd < 0 || unlinkat(dfd, name, flags) < 0){
+		fuse_reply_err(req, errno);
+		goto out;
+	}
+	pthread_mutex_lock(&ufs.lk);
+	n = findchild(parent, name);
+	if(n != NULL && n->m == m)
+		unhash(n);
+	pthread_mutex_unlock(&ufs.lk);
+	fuse_reply_err(req, 0);
+out:
+	uputms(ms);
+}
+
+static void
+uunlink(fuse_req_t req, fuse_ino_t pino, const char *name)
+{
+	uremove(req, pino, name, 0);
+}
+
+static void
+urmdir(fuse_req_t req, fuse_ino_t pino, const char *name)
+{
+	uremove(req, pino, name, AT_REMOVEDIR);
+}
+
+static void
+urename(fuse_req_t req, fuse_ino_t pino, const char *name, fuse_ino_t npino, const char *newname,
+	unsigned int flags)
+{
+	struct stat st;
+	Node *parent, *nparent, *n, *old;
+	Members *ms;
+	Member *m;
+	int sfd, dfd;
+
+	parent = getnode(pino);
+	nparent = getnode(npino);
+	if(badname(name) || badname(newname)){
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	ms = ugetms();
+	sfd = resolve(parent, ms, name, &m, &st);
+	if(sfd < 0){
+		fuse_reply_err(req, errno);
+		goto out;
+	}
+	/* Within the member the file is in: nothing moves between members. */
+	if(nparent == &ufs.root)
+		dfd = m->fd;
+	else if(nparent->m != m){
+		fuse_reply_err(req, EXDEV);
+		goto out;
+	}else
+		dfd = nparent->fd;
+	if(syscall(SYS_renameat2, sfd, name, dfd, newname, flags) < 0){
+		fuse_reply_err(req, errno);
+		goto out;
+	}
+	pthread_mutex_lock(&ufs.lk);
+	n = findchild(parent, name);
+	if(n != NULL && n->m == m){
+		old = findchild(nparent, newname);
+		if(old != NULL)
+			unhash(old);
+		unhash(n);
+		if(flags & RENAME_EXCHANGE && old != NULL){
+			free(old->name);
+			old->name = estrdup(name);
+			if(old->parent != parent){
+				parent->ref++;
+				unref(old->parent);
+				old->parent = parent;
+			}
+			old->hnext = ufs.hash[hashof(parent, name)];
+			ufs.hash[hashof(parent, name)] = old;
+		}
+		free(n->name);
+		n->name = estrdup(newname);
+		if(n->parent != nparent){
+			nparent->ref++;
+			unref(n->parent);
+			n->parent = nparent;
+		}
+		n->hnext = ufs.hash[hashof(nparent, newname)];
+		ufs.hash[hashof(nparent, newname)] = n;
+	}
+	pthread_mutex_unlock(&ufs.lk);
+	fuse_reply_err(req, 0);
+out:
+	uputms(ms);
+}
+
+/* --- files --- */
+
+static void
+uopen(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	Node *n;
+	int fd;
+
+	n = getnode(ino);
+	if(n == &ufs.root){
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	fd = openat(pfd(n), n->name, (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_NOFOLLOW | O_CLOEXEC);
+	if(fd < 0){
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fi->fh = fd;
+	fi->keep_cache = n->m->cache;
+	if(fuse_reply_open(req, fi) != 0)
+		close(fd);
+}
+
+static __thread char *iobuf;
+
+static void
+uread(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	ssize_t r;
+
+	if(size > Maxio)
+		size = Maxio;
+	if(iobuf == NULL)
+		iobuf = emalloc(Maxio);
+	r = pread((int)fi->fh, iobuf, size, off);
+	if(r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_buf(req, iobuf, r);
+}
+
+static void
+uwrite(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	ssize_t r;
+
+	r = pwrite((int)fi->fh, buf, size, off);
+	if(r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, r);
+}
+
+static void
+uflush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0);
+}
+
+static void
+urelease(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	close((int)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void
+ufsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, (datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh)) < 0 ? errno : 0);
+}
+
+/* --- directories: the root's listing is its members', in order, each name once --- */
+
+typedef struct Ent Ent;
+struct Ent {
+	uint64_t ino;
+	unsigned char type;
+	char *name;
+};
+
+typedef struct Dir Dir;
+struct Dir {
+	Ent *e;
+	size_t n, cap;
+	Buf names;
+	char **set;	/* the root's names seen, open addressing; NULL below the root */
+	size_t setcap;
+};
+
+static int
+seen(Dir *d, const char *name)
+{
+	size_t h, i;
+	const char *p;
+
+	h = 5381;
+	for(p = name; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for(i = h & (d->setcap - 1); d->set[i] != NULL; i = (i + 1) & (d->setcap - 1))
+		if(strcmp(d->set[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+addset(Dir *d, char *name)
+{
+	size_t h, i, j, oc;
+	char **os;
+	const char *p;
+
+	if(2 * (d->n + 1) > d->setcap){
+		os = d->set;
+		oc = d->setcap;
+		d->setcap = oc ? 2 * oc : 64;
+		d->set = emalloc(d->setcap * sizeof d->set[0]);
+		for(j = 0; j < oc; j++)
+			if(os[j] != NULL)
+				addset(d, os[j]);
+		free(os);
+	}
+	h = 5381;
+	for(p = name; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for(i = h & (d->setcap - 1); d->set[i] != NULL; i = (i + 1) & (d->setcap - 1))
+		;
+	d->set[i] = name;
+}
+
+static void
+addent(Dir *d, uint64_t ino, unsigned char type, const char *name)
+{
+	if(d->n == d->cap){
+		d->cap = d->cap ? 2 * d->cap : 64;
+		d->e = erealloc(d->e, d->cap * sizeof d->e[0]);
+	}
+	d->e[d->n].ino = ino;
+	d->e[d->n].type = type;
+	d->e[d->n].name = (char *)(uintptr_t)d->names.n;	/* an offset until the buffer stops moving */
+	bufputs(&d->names, name);
+	bufputc(&d->names, 0);
+	d->n++;
+}
+
+/* Add the entries of directory dfd; with dedup in the root. Errors end this member only. */
+static void
+readmember(Dir *d, int dfd, dev_t dev)
+{
+	struct {
+		uint64_t ino;
+		int64_t off;
+		unsigned short reclen;
+		unsigned char type;
+		char name[];
+	} *de;
+	char *buf;
+	long n, i;
+	int fd;
+
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if(fd < 0)
+		return;
+	buf = emalloc(65536);
+	while((n = syscall(SYS_getdents64, fd, buf, 65536)) > 0)
+		for(i = 0; i < n; i += de->reclen){
+			de = (void *)(buf + i);
+			if(strcmp(de->name, ".") == 0 || strcmp(de->name, "..") == 0)
+				continue;
+			if(d->set != NULL && seen(d, de->name))
+				continue;
+			addent(d, de->ino ^ ((uint64_t)dev << 40), de->type, de->name);
+			if(d->set != NULL)
+				addset(d, estrdup(de->name));
+		}
+	free(buf);
+	close(fd);
+}
+
+static void
+uopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct stat st;
+	Members *ms;
+	Node *n;
+	Dir *d;
+	size_t i;
+	int j, cache;
+
+	n = getnode(ino);
+	d = emalloc(sizeof *d);
+	addent(d, ino, DT_DIR, ".");
+	addent(d, ino, DT_DIR, "..");
+	if(n == &ufs.root){
+		ms = ugetms();
+		d->setcap = 64;
+		d->set = emalloc(d->setcap * sizeof d->set[0]);
+		for(j = 0; j < ms->n; j++)
+			if(fstat(ms->m[j]->fd, &st) == 0)
+				readmember(d, ms->m[j]->fd, st.st_dev);
+		cache = allcached(ms);
+		uputms(ms);
+		for(i = 0; i < d->setcap; i++)
+			free(d->set[i]);
+		free(d->set);
+		d->set = NULL;
+	}else{
+		if(n->fd < 0){
+			free(d->e);
+			buffree(&d->names);
+			free(d);
+			fuse_reply_err(req, ENOTDIR);
+			return;
+		}
+		readmember(d, n->fd, n->dev);
+		cache = n->m->cache;
+	}
+	for(i = 0; i < d->n; i++)
+		d->e[i].name = d->names.s + (uintptr_t)d->e[i].name;
+	fi->fh = (uintptr_t)d;
+	fi->cache_readdir = cache;
+	fi->keep_cache = cache;
+	if(fuse_reply_open(req, fi) != 0){
+		free(d->e);
+		buffree(&d->names);
+		free(d);
+	}
+}
+
+static void
+ureaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct stat st;
+	Dir *d;
+	char *buf;
+	size_t pos, k;
+	off_t i;
+
+	d = (Dir *)(uintptr_t)fi->fh;
+	if(size > Maxio)
+		size = Maxio;
+	buf = emalloc(size);
+	pos = 0;
+	memset(&st, 0, sizeof st);
+	for(i = off; i >= 0 && (size_t)i < d->n; i++){
+		st.st_ino = d->e[i].ino;
+		st.st_mode = (mode_t)d->e[i].type << 12;
+		k = fuse_add_direntry(req, buf + pos, size - pos, d->e[i].name, &st, i + 1);
+		if(k > size - pos)
+			break;
+		pos += k;
+	}
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void
+ureleasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	Dir *d;
+
+	d = (Dir *)(uintptr_t)fi->fh;
+	free(d->e);
+	buffree(&d->names);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void
+ustatfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	Members *ms;
+	Node *n;
+	int r;
+
+	n = getnode(ino);
+	if(n != &ufs.root && n->fd >= 0)
+		r = fstatvfs(n->fd, &sv);
+	else if(n != &ufs.root)
+		r = fstatvfs(pfd(n), &sv);
+	else{
+		ms = ugetms();
+		r = -1;
+		errno = ENOENT;
+		if(ms->n > 0)
+			r = fstatvfs(ms->m[0]->fd, &sv);
+		uputms(ms);
+	}
+	if(r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+void
+uexpireroot(Member *m)
+{
+	char **names;
+	size_t i, n, cap;
+	Node *x;
+
+	names = NULL;
+	n = cap = 0;
+	pthread_mutex_lock(&ufs.lk);
+	for(i = 0; i < Nhash; i++)
+		for(x = ufs.hash[i]; x != NULL; x = x->hnext)
+			if(x->parent == &ufs.root && (m == NULL || x->m == m)){
+				if(n == cap){
+					cap = cap ? 2 * cap : 64;
+					names = erealloc(names, cap * sizeof names[0]);
+				}
+				names[n++] = estrdup(x->name);
+			}
+	pthread_mutex_unlock(&ufs.lk);
+	for(i = 0; i < n; i++){
+		uexpire(FUSE_ROOT_ID, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	uinvalinode(FUSE_ROOT_ID);
+}
+
+/*
+ * The inotify events: a name made, removed or renamed beside the union
+ * expires its entry; a file changed expires its attributes and pages.
+ * Notifications go out without the lock: the kernel may wait, in them,
+ * for a request a worker is serving.
+ */
+void
+uwatchevents(void)
+{
+	char buf[65536] __attribute__((aligned(8)));
+	struct inotify_event *ev;
+	typedef struct { uint64_t parent; char *name; uint64_t ino; } Note;
+	Note *notes;
+	size_t nn, cap, i;
+	ssize_t r, k;
+	Watch *w;
+	Node *x, *c;
+
+	r = read(ufs.ifd, buf, sizeof buf);
+	if(r <= 0)
+		return;
+	notes = NULL;
+	nn = cap = 0;
+#define NOTE(p, s, i) do { \
+		if(nn == cap){ cap = cap ? 2 * cap : 64; notes = erealloc(notes, cap * sizeof notes[0]); } \
+		notes[nn].parent = (p); notes[nn].name = (s) != NULL ? estrdup(s) : NULL; notes[nn].ino = (i); nn++; \
+	} while(0)
+	pthread_mutex_lock(&ufs.lk);
+	for(k = 0; k < r; k += sizeof *ev + ev->len){
+		ev = (struct inotify_event *)(buf + k);
+		if(ev->mask & IN_Q_OVERFLOW){
+			/* events lost: forget everything cached */
+			for(i = 0; i < Nhash; i++)
+				for(x = ufs.hash[i]; x != NULL; x = x->hnext)
+					NOTE(unodeid(x->parent), x->name, unodeid(x));
+			NOTE(0, NULL, FUSE_ROOT_ID);
+			continue;
+		}
+		w = findwatch(ev->wd);
+		if(w == NULL)
+			continue;
+		if(ev->len == 0 || ev->name[0] == 0){
+			/* the directory itself */
+			for(x = w->nodes; x != NULL; x = x->wnext)
+				NOTE(0, NULL, unodeid(x));
+			if(w->members)
+				NOTE(0, NULL, FUSE_ROOT_ID);
+			continue;
+		}
+		if(w->members){
+			if(ev->mask & Entrychange){
+				NOTE(FUSE_ROOT_ID, ev->name, FUSE_ROOT_ID);
+			}else if((c = findchild(&ufs.root, ev->name)) != NULL)
+				NOTE(0, NULL, unodeid(c));
+		}
+		for(x = w->nodes; x != NULL; x = x->wnext){
+			if(ev->mask & Entrychange)
+				NOTE(unodeid(x), ev->name, unodeid(x));
+			else if((c = findchild(x, ev->name)) != NULL)
+				NOTE(0, NULL, unodeid(c));
+		}
+	}
+	pthread_mutex_unlock(&ufs.lk);
+#undef NOTE
+	for(i = 0; i < nn; i++){
+		if(notes[i].name != NULL)
+			uexpire(notes[i].parent, notes[i].name);
+		if(notes[i].ino != 0)
+			uinvalinode(notes[i].ino);
+		free(notes[i].name);
+	}
+	free(notes);
+}
+
+void
+ufreeall(void)
+{
+	Node *x, *next;
+	Watch *w, *wn;
+	size_t i;
+
+	for(i = 0; i < Nhash; i++){
+		for(x = ufs.hash[i]; x != NULL; x = next){
+			next = x->hnext;
+			if(x->fd >= 0)
+				close(x->fd);
+			free(x->name);
+			free(x);
+		}
+		ufs.hash[i] = NULL;
+	}
+	for(i = 0; i < Nwhash; i++)
+		for(w = watches[i]; w != NULL; w = wn){
+			wn = w->next;
+			free(w);
+		}
+}
+
+void
+uopsinit(struct fuse_lowlevel_ops *ops)
+{
+	ops->lookup = ulookup;
+	ops->forget = uforget;
+	ops->forget_multi = uforgetmulti;
+	ops->getattr = ugetattr;
+	ops->setattr = usetattr;
+	ops->readlink = ureadlink;
+	ops->mknod = umknod;
+	ops->mkdir = umkdir;
+	ops->symlink = usymlink;
+	ops->link = ulink;
+	ops->unlink = uunlink;
+	ops->rmdir = urmdir;
+	ops->rename = urename;
+	ops->create = ucreate;
+	ops->open = uopen;
+	ops->read = uread;
+	ops->write = uwrite;
+	ops->flush = uflush;
+	ops->release = urelease;
+	ops->fsync = ufsync;
+	ops->opendir = uopendir;
+	ops->readdir = ureaddir;
+	ops->releasedir = ureleasedir;
+	ops->statfs = ustatfs;
+}

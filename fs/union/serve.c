@@ -1,0 +1,565 @@
+/*
+ * serve.c: the union server's process (`ns9 unionfs`, started by
+ * lib/ns/union.c): the control socket (include/union.h), the inotify
+ * watches, the FUSE session and its workers, and the end.
+ *
+ * The main thread reads control requests and inotify events; workers
+ * (Nworker, more while all are busy) serve FUSE requests.  Until Ustart
+ * the session is not mounted: the mounter sends the members first, then
+ * makes the mount, then says start.  The server ends when its mount is
+ * gone (every FUSE read fails), or on SIGTERM; a mounter that never says
+ * start is given Startms.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ns9.h"
+#include "union.h"
+#include "impl.h"
+#include "unionfs.h"
+
+enum {
+	Nworker = 2,
+	Maxworker = 16,
+	Startms = 30000,
+	Tmo = 3600,	/* seconds the kernel keeps what a watch covers */
+	NotifyInvalEntry = 3,	/* FUSE_NOTIFY_INVAL_ENTRY */
+	ExpireOnly = 1,		/* FUSE_EXPIRE_ONLY (Linux 6.2) */
+};
+
+Fs ufs = {.lk = PTHREAD_MUTEX_INITIALIZER};
+
+static struct {
+	pthread_mutex_t lk;
+	pthread_t th[Maxworker];
+	int n;
+	int idle;
+} pool = {.lk = PTHREAD_MUTEX_INITIALIZER};
+
+static int wakefd = -1;
+
+static void
+wake(void)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	n = write(wakefd, &one, sizeof one);
+	(void)n;
+}
+
+static void
+onsignal(int sig)
+{
+	wake();
+}
+
+/*
+ * Expire an entry, without libfuse (3.14 cannot say expire-only): an
+ * invalidated dentry would take the mounts on it with it (d_invalidate),
+ * an expired one is looked up again and kept if it is the same node.
+ */
+void
+uexpire(uint64_t parent, const char *name)
+{
+	struct {
+		uint32_t len;
+		int32_t error;
+		uint64_t unique;
+	} h;
+	struct {
+		uint64_t parent;
+		uint32_t namelen;
+		uint32_t flags;
+	} o;
+	struct iovec iov[3];
+	ssize_t r;
+
+	if(!ufs.started)
+		return;
+	o.parent = parent;
+	o.namelen = strlen(name);
+	o.flags = ExpireOnly;
+	h.len = sizeof h + sizeof o + o.namelen + 1;
+	h.error = NotifyInvalEntry;
+	h.unique = 0;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof h;
+	iov[1].iov_base = &o;
+	iov[1].iov_len = sizeof o;
+	iov[2].iov_base = (void *)name;
+	iov[2].iov_len = o.namelen + 1;
+	r = writev(ufs.fusefd, iov, 3);
+	if(ufs.debug)
+		fprintf(stderr, "unionfs: expire %llu %s: %s\n", (unsigned long long)parent, name,
+			r < 0 ? strerror(errno) : "ok");
+}
+
+void
+uinvalinode(uint64_t ino)
+{
+	if(ufs.started)
+		fuse_lowlevel_notify_inval_inode(ufs.se, ino, 0, 0);
+}
+
+static void
+uinit(void *userdata, struct fuse_conn_info *conn)
+{
+	conn->max_write = Maxio;
+	if(conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_SPLICE_READ |
+			FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_WRITEBACK_CACHE);
+}
+
+static void *
+worker(void *arg)
+{
+	struct fuse_buf fb;
+	struct pollfd pfd[2];
+	int n;
+
+	memset(&fb, 0, sizeof fb);
+	pfd[0].fd = ufs.fusefd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = wakefd;
+	pfd[1].events = POLLIN;
+	while(!fuse_session_exited(ufs.se)){
+		if(poll(pfd, 2, -1) < 0){
+			if(errno == EINTR)
+				continue;
+			break;
+		}
+		if(pfd[1].revents != 0)
+			break;
+		if(pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
+			break;
+		n = fuse_session_receive_buf(ufs.se, &fb);
+		if(n == -EINTR || n == -EAGAIN)
+			continue;
+		if(n <= 0)
+			break;
+		pthread_mutex_lock(&pool.lk);
+		if(--pool.idle == 0 && pool.n < Maxworker &&
+		   pthread_create(&pool.th[pool.n], NULL, worker, NULL) == 0){
+			pool.n++;
+			pool.idle++;
+		}
+		pthread_mutex_unlock(&pool.lk);
+		fuse_session_process_buf(ufs.se, &fb);
+		pthread_mutex_lock(&pool.lk);
+		pool.idle++;
+		pthread_mutex_unlock(&pool.lk);
+	}
+	pthread_mutex_lock(&pool.lk);
+	pool.idle--;
+	pthread_mutex_unlock(&pool.lk);
+	free(fb.mem);
+	wake();
+	return NULL;
+}
+
+/* --- the control socket --- */
+
+static void
+reply(int rfd, URep *r, const char *a, size_t na, const char *b, size_t nb, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov[3];
+	struct cmsghdr *c;
+
+	iov[0].iov_base = r;
+	iov[0].iov_len = sizeof *r;
+	iov[1].iov_base = (void *)a;
+	iov[1].iov_len = na;
+	iov[2].iov_base = (void *)b;
+	iov[2].iov_len = nb;
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 3;
+	if(fd >= 0){
+		memset(&cm, 0, sizeof cm);
+		msg.msg_control = cm.b;
+		msg.msg_controllen = sizeof cm.b;
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	/* A client that went away loses its answer; nothing here waits for it. */
+	if(sendmsg(rfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0){
+	}
+}
+
+static void
+replyerr(int rfd)
+{
+	URep r;
+	const char *t;
+
+	memset(&r, 0, sizeof r);
+	r.err = errcode();
+	if(r.err == 0)
+		r.err = EIO;
+	t = errtext();
+	reply(rfd, &r, t, strlen(t), NULL, 0, -1);
+}
+
+static void
+replyok(int rfd, uint32_t n)
+{
+	URep r;
+
+	memset(&r, 0, sizeof r);
+	r.n = n;
+	r.cookie = ufs.cookie;
+	reply(rfd, &r, NULL, 0, NULL, 0, -1);
+}
+
+/* Replace the member list; the old one goes when its last user is done. */
+static void
+setms(Members *ms)
+{
+	Members *old;
+
+	pthread_mutex_lock(&ufs.lk);
+	old = ufs.ms;
+	ufs.ms = ms;
+	pthread_mutex_unlock(&ufs.lk);
+	uputms(old);
+}
+
+static Members *
+newms(int n)
+{
+	Members *ms;
+
+	ms = emalloc(sizeof *ms + n * sizeof ms->m[0]);
+	ms->ref = 1;
+	ms->n = n;
+	return ms;
+}
+
+static int
+add(UReq *q, const char *name, const char *spec, int fd)
+{
+	Members *cur, *ms;
+	Member *m;
+	int i, j;
+
+	if(fd < 0)
+		return seterr(EINVAL, "add: no directory");
+	if(q->verb != NS_BIND && q->verb != NS_MOUNT && q->verb != USELF)
+		return seterr(EINVAL, "add: bad verb %u", q->verb);
+	cur = ugetms();
+	if(cur->n >= UMAXMEMBER){
+		uputms(cur);
+		return seterr(ENOSPC, "a union has at most %d members", UMAXMEMBER);
+	}
+	m = unewmember(fd, q->flag & (NS_MCREATE | NS_MCACHE), q->verb, name, spec[0] ? spec : NULL);
+	if(m == NULL){
+		uputms(cur);
+		return -1;
+	}
+	ms = newms(cur->n + 1);
+	j = 0;
+	if(q->flag & NS_MBEFORE)
+		ms->m[j++] = m;
+	pthread_mutex_lock(&ufs.lk);
+	for(i = 0; i < cur->n; i++){
+		cur->m[i]->ref++;
+		ms->m[j++] = cur->m[i];
+	}
+	pthread_mutex_unlock(&ufs.lk);
+	if(!(q->flag & NS_MBEFORE))
+		ms->m[j++] = m;
+	uputms(cur);
+	setms(ms);
+	/* A member in front may hide any name; one behind changes only the listing. */
+	if(q->flag & NS_MBEFORE)
+		uexpireroot(NULL);
+	else
+		uinvalinode(FUSE_ROOT_ID);
+	return 0;
+}
+
+static int
+del(const char *name, int fd, int *left)
+{
+	struct stat st;
+	Members *cur, *ms;
+	Member *m, *gone;
+	int i, j, have;
+
+	have = fd >= 0 && fstat(fd, &st) == 0;
+	cur = ugetms();
+	gone = NULL;
+	for(i = 0; i < cur->n && gone == NULL; i++){
+		m = cur->m[i];
+		if((have && m->dev == st.st_dev && m->ino == st.st_ino) || (name[0] != 0 && strcmp(m->name, name) == 0))
+			gone = m;
+	}
+	if(gone == NULL){
+		uputms(cur);
+		return perr(Eunion, "%s", name);
+	}
+	ms = newms(cur->n - 1);
+	pthread_mutex_lock(&ufs.lk);
+	for(i = j = 0; i < cur->n; i++)
+		if(cur->m[i] != gone){
+			cur->m[i]->ref++;
+			ms->m[j++] = cur->m[i];
+		}
+	gone->ref++;	/* until its entries are expired */
+	pthread_mutex_unlock(&ufs.lk);
+	*left = ms->n;
+	uputms(cur);
+	setms(ms);
+	uexpireroot(gone);
+	uputmember(gone);
+	return 0;
+}
+
+static void
+list(int rfd, int withfds)
+{
+	Members *ms;
+	Member *m;
+	URep r;
+	int i;
+
+	ms = ugetms();
+	replyok(rfd, ms->n);
+	for(i = 0; i < ms->n; i++){
+		m = ms->m[i];
+		memset(&r, 0, sizeof r);
+		r.n = i;
+		r.flag = m->flag;
+		r.verb = m->verb;
+		r.nname = strlen(m->name);
+		r.nspec = m->spec != NULL ? strlen(m->spec) : 0;
+		reply(rfd, &r, m->name, r.nname, m->spec, r.nspec, withfds ? m->fd : -1);
+	}
+	uputms(ms);
+}
+
+static int
+start(void)
+{
+	char mnt[32];
+	int i;
+
+	if(ufs.started)
+		return seterr(EINVAL, "already started");
+	snprintf(mnt, sizeof mnt, "/dev/fd/%d", ufs.fusefd);
+	if(fuse_session_mount(ufs.se, mnt) < 0)
+		return seterr(EIO, "unionfs: cannot start a FUSE session on fd %d", ufs.fusefd);
+	fcntl(ufs.fusefd, F_SETFL, fcntl(ufs.fusefd, F_GETFL) | O_NONBLOCK);
+	fcntl(ufs.fusefd, F_SETFD, FD_CLOEXEC);
+	ufs.started = 1;
+	pthread_mutex_lock(&pool.lk);
+	for(i = 0; i < Nworker; i++)
+		if(pthread_create(&pool.th[pool.n], NULL, worker, NULL) == 0){
+			pool.n++;
+			pool.idle++;
+		}
+	pthread_mutex_unlock(&pool.lk);
+	return 0;
+}
+
+/* One request.  Malformed ones are dropped, their fds closed. */
+static void
+control(int ctl)
+{
+	char buf[UMAXMSG + 1], *name, *spec;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(4 * sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	int fds[4], nfd, i, rfd, fd, left = 0;
+	ssize_t n;
+	UReq q;
+
+	iov.iov_base = buf;
+	iov.iov_len = UMAXMSG;
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.b;
+	msg.msg_controllen = sizeof cm.b;
+	n = recvmsg(ctl, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if(n < 0)
+		return;
+	nfd = 0;
+	for(c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+		if(c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			for(i = 0; i < (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)) && nfd < 4; i++)
+				memcpy(&fds[nfd++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+	rfd = nfd > 0 ? fds[0] : -1;
+	fd = nfd > 1 ? fds[1] : -1;
+	if(rfd < 0 || nfd > 2 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof q)
+		goto out;
+	memcpy(&q, buf, sizeof q);
+	if(q.version != UVERSION || q.nname > UMAXMSG || q.nspec > UMAXMSG ||
+	   sizeof q + q.nname + q.nspec != (size_t)n)
+		goto out;
+	/* name and spec: NUL-terminated copies, no NUL inside */
+	name = emalloc(q.nname + 1);
+	spec = emalloc(q.nspec + 1);
+	memcpy(name, buf + sizeof q, q.nname);
+	memcpy(spec, buf + sizeof q + q.nname, q.nspec);
+	if(strlen(name) != q.nname || strlen(spec) != q.nspec){
+		free(name);
+		free(spec);
+		goto out;
+	}
+	switch(q.op){
+	case Uhello:
+		replyok(rfd, getpid());
+		break;
+	case Uadd:
+		if(add(&q, name, spec, fd) < 0)
+			replyerr(rfd);
+		else{
+			fd = -1;	/* the member's now */
+			replyok(rfd, 0);
+		}
+		break;
+	case Udel:
+		if(del(name, fd, &left) < 0)
+			replyerr(rfd);
+		else
+			replyok(rfd, left);
+		break;
+	case Ulist:
+		list(rfd, q.flag & 1);
+		break;
+	case Ustart:
+		if(start() < 0)
+			replyerr(rfd);
+		else
+			replyok(rfd, 0);
+		break;
+	default:
+		seterr(EINVAL, "unknown request %u", q.op);
+		replyerr(rfd);
+	}
+	free(name);
+	free(spec);
+out:
+	if(rfd >= 0)
+		close(rfd);
+	if(fd >= 0)
+		close(fd);
+	for(i = 2; i < nfd; i++)
+		close(fds[i]);
+}
+
+int
+userve(int fusefd, int ctl, uint64_t cookie, int debug)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_lowlevel_ops ops;
+	struct sigaction sa;
+	struct pollfd pfd[3];
+	struct rlimit rl;
+	pthread_t t;
+	int i, n, rv;
+
+	ufs.fusefd = fusefd;
+	ufs.cookie = cookie;
+	ufs.debug = debug;
+	ufs.isroot = geteuid() == 0;
+	ufs.tmo = Tmo;
+	ufs.root.fd = -1;
+	ufs.root.wd = -1;
+	ufs.root.ref = 1;
+	ufs.root.nlookup = 1;
+	ufs.ms = newms(0);
+	/* Directory nodes hold fds: as many as allowed. */
+	if(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max){
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	ufs.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	ufs.procok = access("/proc/self/fd", X_OK) == 0;
+	wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if(wakefd < 0)
+		return syserr("eventfd");
+	memset(&ops, 0, sizeof ops);
+	ops.init = uinit;
+	uopsinit(&ops);
+	fuse_opt_add_arg(&args, "ns9");
+	if(debug)
+		fuse_opt_add_arg(&args, "-d");
+	ufs.se = fuse_session_new(&args, &ops, sizeof ops, NULL);
+	fuse_opt_free_args(&args);
+	if(ufs.se == NULL)
+		return seterr(EIO, "unionfs: no FUSE session");
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onsignal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	pfd[0].fd = wakefd;
+	pfd[1].fd = ctl;
+	pfd[2].fd = ufs.ifd;
+	for(i = 0; i < 3; i++)
+		pfd[i].events = POLLIN;
+	rv = 0;
+	for(;;){
+		n = poll(pfd, ufs.ifd >= 0 ? 3 : 2, ufs.started ? -1 : Startms);
+		if(n < 0 && errno == EINTR)
+			continue;
+		if(n == 0 && !ufs.started){
+			rv = seterr(ETIMEDOUT, "unionfs: never started");
+			break;
+		}
+		if(n < 0 || pfd[0].revents != 0)
+			break;
+		if(pfd[1].revents & POLLIN)
+			control(ctl);
+		if(ufs.ifd >= 0 && (pfd[2].revents & POLLIN))
+			uwatchevents();
+	}
+	ufs.ending = 1;
+	fuse_session_exit(ufs.se);
+	wake();
+	for(i = 0;; i++){
+		pthread_mutex_lock(&pool.lk);
+		n = pool.n;
+		if(i < n)
+			t = pool.th[i];
+		pthread_mutex_unlock(&pool.lk);
+		if(i >= n)
+			break;
+		pthread_join(t, NULL);
+	}
+	fuse_session_destroy(ufs.se);
+	ufreeall();
+	return rv;
+}

@@ -1,0 +1,69 @@
+/*
+ * union.h: the control protocol between ns9 (lib/ns/union.c) and a union
+ * server (fs/union, `ns9 unionfs`).  Both ends are the same binary.
+ *
+ * A union server holds one end of a SOCK_SEQPACKET pair at UFD_CTL and
+ * the other at UFD_PEER, which it never reads.  A client takes a copy of
+ * UFD_PEER with pidfd_getfd(2), so only a process that may ptrace the
+ * server (its owner, or root) can talk to it: the kernel decides, as for
+ * every other change of a name space.  Each request is one message: a
+ * UReq header, then nname bytes of name and nspec bytes of spec, with
+ * SCM_RIGHTS carrying the reply socket first (a SOCK_SEQPACKET end made
+ * by the client) and, for Uadd and Udel, one directory fd.  Replies are
+ * URep messages on the reply socket: the header, then the error text, or
+ * name and spec; a Ulist reply is a header with n members, then one
+ * message per member (carrying the member's fd when asked).
+ *
+ * The mount's source is "ns9union!PID!COOKIE" (fstype fuse.ns9union);
+ * Uhello returns both, so a client checks it reached the right server.
+ */
+#ifndef NS9_UNION_H
+#define NS9_UNION_H
+
+#include <stdint.h>
+
+enum {
+	UFD_FUSE = 3,	/* the server's /dev/fuse */
+	UFD_CTL,	/* requests are read here */
+	UFD_PEER,	/* clients take a copy of this one */
+
+	UMAXMSG = 16384,	/* header + name + spec */
+	UMAXMEMBER = 128,
+	UVERSION = 1,
+};
+
+enum {
+	Uhello = 1,	/* -> n: pid, cookie */
+	Uadd,		/* flag (NS_MBEFORE/NS_MAFTER/NS_MCREATE/NS_MCACHE), verb, name, spec; fd */
+	Udel,		/* fd (identity) or name (a 9P member's service) -> n: members left */
+	Ulist,		/* flag 1: with fds -> n, then n member replies */
+	Ustart,		/* serve: the mount exists */
+};
+
+/* verb of a member: what made it (NS_BIND, NS_MOUNT), or USELF for old itself. */
+enum {
+	USELF = 100,
+};
+
+typedef struct UReq UReq;
+struct UReq {
+	uint32_t version;
+	uint32_t op;
+	uint32_t flag;
+	uint32_t verb;
+	uint32_t nname;
+	uint32_t nspec;
+};
+
+typedef struct URep URep;
+struct URep {
+	int32_t err;	/* 0 or an errno; the text follows */
+	uint32_t n;
+	uint32_t flag;
+	uint32_t verb;
+	uint32_t nname;
+	uint32_t nspec;
+	uint64_t cookie;
+};
+
+#endif
