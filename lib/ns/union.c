@@ -571,7 +571,14 @@ ns_unionadd(NsMember *add, int nadd, const char *old, int flag, const char *ctx)
 	ofd = openold(old, &opath, ctx);
 	if(ofd < 0)
 		goto out;
-	if(fstat(ofd, &st) < 0 || !S_ISDIR(st.st_mode)){
+	if(fstat(ofd, &st) < 0){
+		if(errno == ENOTCONN)
+			seterr(ENOTCONN, "%s: %s: the union server is gone", ctx, opath);
+		else
+			syserrpath(opath, "%s", ctx);
+		goto out;
+	}
+	if(!S_ISDIR(st.st_mode)){
 		perr(Emount, "%s", ctx);
 		goto out;
 	}
