@@ -104,8 +104,11 @@ ns_cpnsplan(pid_t model, pid_t target, NsCmd **cmdp, int *np)
 		memset(&u, 0, sizeof u);
 		u.verb = NS_UNMOUNT;
 		u.old = c.old;
-		/* A bind of a path names its member; a mount or a device, the whole point. */
-		if(c.verb == NS_BIND && c.new[0] != '#')
+		/*
+		 * A bind of a path names its member, as does a union's mount (by
+		 * its service); any other mount or a device, the whole point.
+		 */
+		if((c.verb == NS_BIND && c.new[0] != '#') || (c.verb == NS_MOUNT && (c.flag & NS_MORDER)))
 			u.new = c.new;
 		else
 			free(c.new);
