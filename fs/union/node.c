@@ -1114,6 +1114,8 @@ struct Dir {
 	Buf names;
 	char **set;	/* the root's names seen, open addressing; NULL below the root */
 	size_t setcap;
+	Node *node;
+	int built;
 };
 
 static int
@@ -1205,20 +1207,19 @@ readmember(Dir *d, int dfd, dev_t dev)
 	close(fd);
 }
 
+/* (Re)read the listing of node n into d. */
 static void
-uopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+builddir(Dir *d, Node *n)
 {
 	struct stat st;
 	Members *ms;
-	Node *n;
-	Dir *d;
 	size_t i;
-	int j, cache;
+	int j;
 
-	n = getnode(ino);
-	d = emalloc(sizeof *d);
-	addent(d, ino, DT_DIR, ".");
-	addent(d, ino, DT_DIR, "..");
+	d->n = 0;
+	d->names.n = 0;
+	addent(d, unodeid(n), DT_DIR, ".");
+	addent(d, unodeid(n), DT_DIR, "..");
 	if(n == &ufs.root){
 		ms = ugetms();
 		d->setcap = 64;
@@ -1226,33 +1227,57 @@ uopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		for(j = 0; j < ms->n; j++)
 			if(fstat(ms->m[j]->fd, &st) == 0)
 				readmember(d, ms->m[j]->fd, st.st_dev);
-		cache = allcached(ms);
 		uputms(ms);
 		for(i = 0; i < d->setcap; i++)
 			free(d->set[i]);
 		free(d->set);
 		d->set = NULL;
-	}else{
-		if(n->fd < 0){
-			free(d->e);
-			buffree(&d->names);
-			free(d);
-			fuse_reply_err(req, ENOTDIR);
-			return;
-		}
+		d->setcap = 0;
+	}else
 		readmember(d, n->fd, n->dev);
-		cache = n->m->cache;
-	}
 	for(i = 0; i < d->n; i++)
 		d->e[i].name = d->names.s + (uintptr_t)d->e[i].name;
+	d->built = 1;
+}
+
+static void
+freedir(Dir *d)
+{
+	free(d->e);
+	buffree(&d->names);
+	free(d);
+}
+
+/*
+ * The listing is read at the first readdir, not here: when the kernel
+ * has it cached (a watched member), it asks for none.
+ */
+static void
+uopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	Members *ms;
+	Node *n;
+	Dir *d;
+	int cache;
+
+	n = getnode(ino);
+	if(n != &ufs.root && n->fd < 0){
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if(n == &ufs.root){
+		ms = ugetms();
+		cache = allcached(ms);
+		uputms(ms);
+	}else
+		cache = n->m->cache;
+	d = emalloc(sizeof *d);
+	d->node = n;
 	fi->fh = (uintptr_t)d;
 	fi->cache_readdir = cache;
 	fi->keep_cache = cache;
-	if(fuse_reply_open(req, fi) != 0){
-		free(d->e);
-		buffree(&d->names);
-		free(d);
-	}
+	if(fuse_reply_open(req, fi) != 0)
+		freedir(d);
 }
 
 static void
@@ -1265,6 +1290,9 @@ ureaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 	off_t i;
 
 	d = (Dir *)(uintptr_t)fi->fh;
+	/* Offset 0 reads the members again, as Plan 9 rewinds a union. */
+	if(off == 0 || !d->built)
+		builddir(d, d->node);
 	if(size > Maxio)
 		size = Maxio;
 	buf = emalloc(size);
@@ -1285,12 +1313,7 @@ ureaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 static void
 ureleasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	Dir *d;
-
-	d = (Dir *)(uintptr_t)fi->fh;
-	free(d->e);
-	buffree(&d->names);
-	free(d);
+	freedir((Dir *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
