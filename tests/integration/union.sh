@@ -45,6 +45,7 @@ nunion() { awk -v d="$1" '$5 == d && / - fuse\.ns9union /' /proc/self/mountinfo 
 # (a zombie has exited: this shell may be its parent or, as pid 1, its reaper)
 alive() { [ -e /proc/"$1" ] && [ "$(sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | cut -c1)" != Z ]; }
 gonepid() {
+	[ -n "$1" ] || { echo "no pid"; return; }
 	i=0
 	while [ $i -lt 100 ] && alive "$1"; do sleep 0.1; i=$((i + 1)); done
 	if alive "$1"; then echo running; else echo exited; fi
@@ -338,6 +339,10 @@ two" "$who: a file open in the union stays readable after unmount (plan9.md §2.
 	is "$(lsa cu)" "afterrm c0new" "$who: the parent's union still has it"
 	N rfork -n "$NS9" unmount "$R/cu"
 	is "$(lsa cu):$(nunion "$R/cu")" "afterrm c0new:1" "$who: a child's unmount OLD leaves the parent's union"
+	mkdir cux
+	q=$(N rfork -n sh -c "'$NS9' bind -a '$R/cuc' '$R/cux' && cat /proc/self/mountinfo" |
+		awk -v d="$R/cux" '$5 == d && / - fuse\.ns9union / { for (i = 7; $i != "-"; i++) ; split($(i+2), f, "!"); print f[2] }')
+	is "$(gonepid "$q")" "exited" "$who: a union made in an rfork -n child: its server exits when the child's name space goes"
 
 	# ---- 4. ns text and its replay ----
 	mkdir nsA nsB nsD nsDraw nsE x y && echo x >x/xf && echo y >y/yf
@@ -448,11 +453,16 @@ bind -a $R/ua $R/cp" "$who: ns: the copy's members (OLD not among them)"
 		sleep 0.1; i=$((i + 1)); done
 	is "$(pgrep -c -u "$me" -f '^([^ ]*/)?ns9 9pfuse')" "$nf0" "$who: no 9P client is left for it"
 	is "$(ex n9/there):$(ex n9/new):$(lsu n9)" "no:no:$(want n9raw)" "$who: the 9P member is gone (a file made through the union too)"
-	N mount -a /srv/uram "$R/n9" && N bind -a "$R/x" "$R/n9"
+	ok "$who: mount -a '#s/NAME'" N mount -a '#s/uram' "$R/n9"
+	N bind -a "$R/x" "$R/n9"
 	is "$(rd n9/there)" "there" "$who: a 9P member again"
+	is "$(nsl "$R/n9")" "mount -a #s/uram $R/n9
+bind -a $R/x $R/n9" "$who: ns names the service as it was given"
 	kill -9 "$RP"
 	is "$(lsu n9)" "$(want n9raw x)" "$who: its server killed: readdir skips the member"
 	is "$(rd n9/own):$(rd n9/xf):$(ex n9/there)" "own:x:no" "$who: ... lookups skip it"
+	ok "$who: unmount of the dead 9P member by its SRV string" N unmount '#s/uram' "$R/n9"
+	is "$(nsl "$R/n9"):$(lsu n9)" "bind -a $R/x $R/n9:$(want n9raw x)" "$who: it is gone; the others stay"
 	N unmount "$R/chk" 2>/dev/null
 
 	# ---- 7. through ctl and the ns file (the user's run does it from outside: unionuser.sh) ----
