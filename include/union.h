@@ -33,7 +33,7 @@ enum {
 };
 
 enum {
-	Uhello = 1,	/* -> n: pid, cookie */
+	Uhello = 1,	/* -> n: pid, cookie, name: "DEV INO" of the union's mount namespace or "" */
 	Uadd,		/* flag (NS_MBEFORE/NS_MAFTER/NS_MCREATE/NS_MCACHE), verb, name, spec; fd */
 	Udel,		/* fd (identity) or name (a 9P member's service) -> n: members left */
 	Ulist,		/* flag 1: with fds -> n, then n member replies */

@@ -81,6 +81,8 @@ struct Fs {
 	int isroot;	/* may act as the caller for creates */
 	double tmo;	/* entry and attribute timeout of cached nodes */
 	uint64_t cookie;
+	char nsid[48];	/* "dev ino" of the mount namespace it was started in; "" unknown */
+	dev_t dev;	/* this mount's, once started */
 	int debug;
 	int started;
 	int ending;
@@ -94,13 +96,16 @@ Members *ugetms(void);
 void uputms(Members *ms);
 void uputmember(Member *m);
 Member *unewmember(int fd, int flag, int verb, const char *name, const char *spec);
-/* Expire root entries found in member m (all of them if m is NULL). */
-void uexpireroot(Member *m);
+/* Expire root entries found in member m (all of them if m is NULL); hard: drop them. */
+void uexpireroot(Member *m, int hard);
 void uwatchevents(void);
+/* If fd is a directory of this mount: an fd of the member directory it is (-2: the root), else -1. */
+int uownfd(int fd);
 void ufreeall(void);
 
 /* serve.c: notifications to the kernel (expire-only, so mounts on the entry stay). */
 void uexpire(uint64_t parent, const char *name);
+void uinvalentry(uint64_t parent, const char *name);
 void uinvalinode(uint64_t ino);
 uint64_t unodeid(Node *n);
 #endif

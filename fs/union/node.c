@@ -1345,7 +1345,7 @@ ustatfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 void
-uexpireroot(Member *m)
+uexpireroot(Member *m, int hard)
 {
 	char **names;
 	size_t i, n, cap;
@@ -1365,7 +1365,10 @@ uexpireroot(Member *m)
 			}
 	pthread_mutex_unlock(&ufs.lk);
 	for(i = 0; i < n; i++){
-		uexpire(FUSE_ROOT_ID, names[i]);
+		if(hard)
+			uinvalentry(FUSE_ROOT_ID, names[i]);
+		else
+			uexpire(FUSE_ROOT_ID, names[i]);
 		free(names[i]);
 	}
 	free(names);
@@ -1444,6 +1447,30 @@ uwatchevents(void)
 		free(notes[i].name);
 	}
 	free(notes);
+}
+
+int
+uownfd(int fd)
+{
+	struct stat st;
+	Node *x;
+	size_t i;
+	int r;
+
+	if(!ufs.started || ufs.dev == 0 || fstat(fd, &st) < 0 || st.st_dev != ufs.dev)
+		return -1;
+	if(st.st_ino == FUSE_ROOT_ID)
+		return -2;
+	r = -1;
+	pthread_mutex_lock(&ufs.lk);
+	for(i = 0; i < Nhash && r < 0; i++)
+		for(x = ufs.hash[i]; x != NULL; x = x->hnext)
+			if(x->fd >= 0 && (x->ino ^ (uint64_t)x->dev << 40) == st.st_ino){
+				r = fcntl(x->fd, F_DUPFD_CLOEXEC, 0);
+				break;
+			}
+	pthread_mutex_unlock(&ufs.lk);
+	return r;
 }
 
 void

@@ -19,7 +19,11 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -107,6 +111,13 @@ uexpire(uint64_t parent, const char *name)
 }
 
 void
+uinvalentry(uint64_t parent, const char *name)
+{
+	if(ufs.started)
+		fuse_lowlevel_notify_inval_entry(ufs.se, parent, name, strlen(name));
+}
+
+void
 uinvalinode(uint64_t ino)
 {
 	if(ufs.started)
@@ -168,6 +179,47 @@ worker(void *arg)
 	free(fb.mem);
 	wake();
 	return NULL;
+}
+
+/*
+ * Leave the name space the union is in for one of our own holding only
+ * a tmpfs and /proc.  The server needs no path there (its members are
+ * fds), and staying would keep that name space alive, and with it this
+ * union's mount, after its last process exits: the server would never
+ * see its mount go.  Without the privilege (CAP_SYS_ADMIN) we stay.
+ */
+static void
+isolate(void)
+{
+	int fs, tmp, proc;
+
+	if(unshare(CLONE_NEWNS) < 0)
+		return;
+	/* From here on, whatever fails leaves us in a private copy: still served, only less tidy. */
+	if(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return;
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if(fs < 0)
+		return;
+	tmp = -1;
+	if(fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) == 0 &&
+	   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		tmp = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	close(fs);
+	if(tmp < 0)
+		return;
+	proc = open_tree(AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if(proc >= 0){
+		if(mkdirat(tmp, "proc", 0555) < 0 ||
+		   move_mount(proc, "", tmp, "proc", MOVE_MOUNT_F_EMPTY_PATH) < 0){
+			/* no /proc: no inotify, so nothing is cached */
+		}
+		close(proc);
+	}
+	if(move_mount(tmp, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 || fchdir(tmp) < 0 ||
+	   syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0){
+	}
+	close(tmp);
 }
 
 /* --- the control socket --- */
@@ -261,19 +313,36 @@ add(UReq *q, const char *name, const char *spec, int fd)
 {
 	Members *cur, *ms;
 	Member *m;
-	int i, j;
+	int i, j, own;
 
 	if(fd < 0)
 		return seterr(EINVAL, "add: no directory");
-	if(q->verb != NS_BIND && q->verb != NS_MOUNT && q->verb != USELF)
+	if(q->verb != NS_BIND && q->verb != NS_MOUNT && q->verb != USELF){
+		close(fd);
 		return seterr(EINVAL, "add: bad verb %u", q->verb);
+	}
+	/*
+	 * A directory of this very mount (bind -b OLD/sub OLD) is one member's
+	 * own directory: hold that, not our mount, which would then never go.
+	 */
+	own = uownfd(fd);
+	if(own == -2){
+		close(fd);
+		return seterr(EINVAL, "a union cannot be a member of itself");
+	}
+	if(own >= 0){
+		close(fd);
+		fd = own;
+	}
 	cur = ugetms();
 	if(cur->n >= UMAXMEMBER){
+		close(fd);
 		uputms(cur);
 		return seterr(ENOSPC, "a union has at most %d members", UMAXMEMBER);
 	}
 	m = unewmember(fd, q->flag & (NS_MCREATE | NS_MCACHE), q->verb, name, spec[0] ? spec : NULL);
 	if(m == NULL){
+		close(fd);
 		uputms(cur);
 		return -1;
 	}
@@ -293,7 +362,7 @@ add(UReq *q, const char *name, const char *spec, int fd)
 	setms(ms);
 	/* A member in front may hide any name; one behind changes only the listing. */
 	if(q->flag & NS_MBEFORE)
-		uexpireroot(NULL);
+		uexpireroot(NULL, 0);
 	else
 		uinvalinode(FUSE_ROOT_ID);
 	return 0;
@@ -317,7 +386,7 @@ del(const char *name, int fd, int *left)
 	}
 	if(gone == NULL){
 		uputms(cur);
-		return perr(Eunion, "%s", name);
+		return seterr(EINVAL, "not in union");
 	}
 	ms = newms(cur->n - 1);
 	pthread_mutex_lock(&ufs.lk);
@@ -331,7 +400,8 @@ del(const char *name, int fd, int *left)
 	*left = ms->n;
 	uputms(cur);
 	setms(ms);
-	uexpireroot(gone);
+	/* Its names are dropped, not only expired: the kernel lets go of its files (and fds). */
+	uexpireroot(gone, 1);
 	uputmember(gone);
 	return 0;
 }
@@ -359,6 +429,29 @@ list(int rfd, int withfds)
 	uputms(ms);
 }
 
+/* This mount's device: the kernel names the connection in the /dev/fuse fd's fdinfo. */
+static dev_t
+fusedev(int fd)
+{
+	char path[64], line[256];
+	unsigned long v;
+	dev_t d;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if(f == NULL)
+		return 0;
+	d = 0;
+	while(fgets(line, sizeof line, f) != NULL)
+		if(sscanf(line, "fuse_connection: %lu", &v) == 1){
+			d = makedev(v >> 20, v & 0xfffff);
+			break;
+		}
+	fclose(f);
+	return d;
+}
+
 static int
 start(void)
 {
@@ -373,6 +466,7 @@ start(void)
 	fcntl(ufs.fusefd, F_SETFL, fcntl(ufs.fusefd, F_GETFL) | O_NONBLOCK);
 	fcntl(ufs.fusefd, F_SETFD, FD_CLOEXEC);
 	ufs.started = 1;
+	ufs.dev = fusedev(ufs.fusefd);
 	pthread_mutex_lock(&pool.lk);
 	for(i = 0; i < Nworker; i++)
 		if(pthread_create(&pool.th[pool.n], NULL, worker, NULL) == 0){
@@ -434,15 +528,24 @@ control(int ctl)
 	}
 	switch(q.op){
 	case Uhello:
-		replyok(rfd, getpid());
+		{
+			URep r;
+
+			memset(&r, 0, sizeof r);
+			r.n = getpid();
+			r.cookie = ufs.cookie;
+			r.nname = strlen(ufs.nsid);
+			reply(rfd, &r, ufs.nsid, r.nname, NULL, 0, -1);
+		}
 		break;
 	case Uadd:
-		if(add(&q, name, spec, fd) < 0)
+		/* add takes fd, whatever happens */
+		i = add(&q, name, spec, fd);
+		fd = -1;
+		if(i < 0)
 			replyerr(rfd);
-		else{
-			fd = -1;	/* the member's now */
+		else
 			replyok(rfd, 0);
-		}
 		break;
 	case Udel:
 		if(del(name, fd, &left) < 0)
@@ -500,6 +603,15 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* The name space the union is in, before leaving it: a change from another is a copy's. */
+	{
+		struct stat st;
+
+		if(stat("/proc/self/ns/mnt", &st) == 0)
+			snprintf(ufs.nsid, sizeof ufs.nsid, "%llu %llu", (unsigned long long)st.st_dev,
+				 (unsigned long long)st.st_ino);
+	}
+	isolate();
 	ufs.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	ufs.procok = access("/proc/self/fd", X_OK) == 0;
 	wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

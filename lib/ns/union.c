@@ -274,18 +274,31 @@ parsesource(const char *s, pid_t *pid, uint64_t *cookie)
 	return 0;
 }
 
+/* Whether the union's mount namespace ("DEV INO", "" unknown) is the caller's. */
+static int
+samens(const char *nsid)
+{
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if(sscanf(nsid, "%llu %llu", &dev, &ino) != 2 || stat("/proc/self/ns/mnt", &st) < 0)
+		return 1;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
 /*
- * Connect to the server named by a union mount's source.  *pidfd (if
- * not NULL) gets a pidfd of the server.
+ * Connect to the server named by a union mount's source.  *samensp (if
+ * not NULL): whether the union is in the caller's mount namespace.
  */
 static int
-uconnect(const char *source, int *pidfdp, const char *ctx)
+uconnect(const char *source, int *samensp, const char *ctx)
 {
 	uint64_t cookie;
 	socklen_t len;
 	pid_t pid;
 	int pidfd, sock, type;
 	uint32_t n;
+	char *nsid;
 	URep r;
 	int rs;
 
@@ -315,18 +328,20 @@ uconnect(const char *source, int *pidfdp, const char *ctx)
 	rs = sendreq(sock, Uhello, 0, 0, NULL, NULL, -1, ctx);
 	if(rs < 0)
 		goto bad;
-	if(recvrep(rs, &r, NULL, NULL, NULL, ctx) < 0){
+	if(recvrep(rs, &r, &nsid, NULL, NULL, ctx) < 0){
 		close(rs);
 		goto bad;
 	}
 	close(rs);
 	n = r.n;
-	if(n != (uint32_t)pid || r.cookie != cookie)
+	if(n != (uint32_t)pid || r.cookie != cookie){
+		free(nsid);
 		goto notit;
-	if(pidfdp != NULL)
-		*pidfdp = pidfd;
-	else
-		close(pidfd);
+	}
+	if(samensp != NULL)
+		*samensp = samens(nsid);
+	free(nsid);
+	close(pidfd);
 	return sock;
 notit:
 	seterr(ENOTCONN, "%s: the union server is gone (pid %d is another process)", ctx, (int)pid);
@@ -374,27 +389,10 @@ unionsource(int fd, char **sourcep)
 	return r;
 }
 
-/* Whether the server runs in the caller's mount namespace (unknown: yes). */
-static int
-samens(const char *source)
-{
-	char path[64];
-	struct stat a, b;
-	uint64_t cookie;
-	pid_t pid;
-
-	if(parsesource(source, &pid, &cookie) < 0)
-		return 1;
-	snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
-	if(stat("/proc/self/ns/mnt", &a) < 0 || stat(path, &b) < 0)
-		return 1;
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
 /*
  * Reads through the union come from the page cache in readahead-sized
  * requests; the kernel's default window (128 KiB) makes a cold 1 GiB read
- * 1-2.4 GB/s here, 1 MiB makes it 3.4-3.9 (docs/perf.md).  Only root may
+ * 1-2.4 GB/s here, 1 MiB makes it 1.9-3.9 (docs/perf.md).  Only root may
  * set it (sysfs); for others the default stays.
  */
 static void
@@ -589,7 +587,7 @@ ns_unionadd(NsMember *add, int nadd, const char *old, int flag, const char *ctx)
 	struct stat st;
 	NsMember *m, *all;
 	char *opath, *source;
-	int ofd, sock, i, j, n, r, mnt;
+	int ofd, sock, i, j, n, r, mnt, same;
 
 	opath = source = NULL;
 	sock = -1;
@@ -616,10 +614,10 @@ ns_unionadd(NsMember *add, int nadd, const char *old, int flag, const char *ctx)
 			goto out;
 		}
 	if(unionsource(ofd, &source)){
-		sock = uconnect(source, NULL, ctx);
+		sock = uconnect(source, &same, ctx);
 		if(sock < 0)
 			goto out;
-		if(samens(source)){
+		if(same){
 			/* Live: in front, the block goes in reverse so it stays in order. */
 			for(i = 0; i < nadd; i++){
 				j = flag & NS_MBEFORE ? nadd - 1 - i : i;
@@ -711,7 +709,7 @@ ns_unionremove(const char *new, const char *old, const char *ctx)
 {
 	NsMember *m;
 	char *opath, *source, *npath, *name;
-	int ofd, sock, fd, tree, r, n, i, j, k;
+	int ofd, sock, fd, tree, r, n, i, j, k, same;
 	struct stat st;
 	uint32_t left;
 
@@ -724,7 +722,7 @@ ns_unionremove(const char *new, const char *old, const char *ctx)
 	if(!unionsource(ofd, &source))
 		goto out;
 	r = -1;
-	sock = uconnect(source, NULL, ctx);
+	sock = uconnect(source, &same, ctx);
 	if(sock < 0)
 		goto out;
 	/* The member: what new is now (Plan 9 opens it), or a service by its name. */
@@ -736,7 +734,7 @@ ns_unionremove(const char *new, const char *old, const char *ctx)
 		free(npath);
 	}
 	name = ns_absname(new);
-	if(samens(source)){
+	if(same){
 		if(rpc(sock, Udel, 0, 0, name, NULL, fd, &left, ctx) < 0)
 			goto out;
 		/* The last member gone: so is the union. */

