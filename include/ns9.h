@@ -162,6 +162,13 @@ void ns_freelist(char **v);
  */
 int ns_selfexe(void);
 
+/*
+ * For a mount's server: leave the caller's mount namespace for a private
+ * one holding only a tmpfs and /proc, so the name space the mount is in
+ * can end (lib/ns/mnt.c).  Best effort: without privilege it stays.
+ */
+void ns_isolate(void);
+
 /* --- reading a name space (lib/ns/table.c, lib/ns/text.c) --- */
 
 typedef struct NsMount NsMount;

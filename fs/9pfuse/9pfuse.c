@@ -13,7 +13,9 @@
  * mount goes away, /dev/fuse reports it and the workers end.
  */
 #define FUSE_USE_VERSION 314
+#include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <poll.h>
@@ -26,9 +28,11 @@
 #include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "9p.h"
+#include "ns9.h"
 #include "9pfuse.h"
 #include "impl.h"
 
@@ -135,6 +139,44 @@ unoctal(char *s)
 	*d = 0;
 }
 
+/*
+ * Enter (this thread only) the mount namespace the mount is in, which
+ * the server left (ns_isolate): through a process still in it.  None
+ * left means the name space, and the mount with it, is gone.
+ */
+static int
+enterns(Fs *fs)
+{
+	char path[300];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	if(fs->nsino == 0)
+		return 0;	/* never left */
+	d = opendir("/proc");
+	if(d == NULL)
+		return -1;
+	fd = -1;
+	while(fd < 0 && (de = readdir(d)) != NULL){
+		if(de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/ns/mnt", de->d_name);
+		if(stat(path, &st) == 0 && st.st_dev == fs->nsdev && st.st_ino == fs->nsino)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	closedir(d);
+	if(fd < 0)
+		return -1;
+	if(unshare(CLONE_FS) < 0 || setns(fd, CLONE_NEWNS) < 0){
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Detach every mount of this connection from the name space, deepest first. */
 static void
 detach(Fs *fs)
@@ -144,9 +186,9 @@ detach(Fs *fs)
 	size_t cap, npts;
 	FILE *f;
 
-	if(fusedev(fs->fusefd, &maj, &min) < 0)
+	if(fusedev(fs->fusefd, &maj, &min) < 0 || enterns(fs) < 0)
 		return;
-	f = fopen("/proc/self/mountinfo", "re");
+	f = fopen("/proc/thread-self/mountinfo", "re");
 	if(f == NULL)
 		return;
 	line = NULL;
@@ -318,6 +360,22 @@ p9fuse_serve(int fusefd, int connfd, int statusfd, const P9FuseOpt *o)
 		status(statusfd, 0);
 		close(fusefd);
 		return -1;
+	}
+	{
+		struct stat st;
+
+		if(stat("/proc/self/ns/mnt", &st) == 0){
+			fs->nsdev = st.st_dev;
+			fs->nsino = st.st_ino;
+		}
+	}
+	ns_isolate();
+	{
+		struct stat st;
+
+		/* Did we leave?  If not, the mounts are in our own name space. */
+		if(stat("/proc/self/ns/mnt", &st) == 0 && st.st_dev == fs->nsdev && st.st_ino == fs->nsino)
+			fs->nsino = 0;
 	}
 	fs->connfd = fcntl(connfd, F_DUPFD_CLOEXEC, 0);
 	fs->c = p9_client_new(connfd, Msize, o->dialect);

@@ -67,6 +67,8 @@ struct Handle {
 typedef struct Fs Fs;
 struct Fs {
 	const P9FuseOpt *o;
+	dev_t nsdev;	/* the mount namespace the mount is in (we leave it) */
+	ino_t nsino;
 	P9Client *c;
 	int dialect;
 	size_t iomax;	/* largest count of one Tread/Twrite */

@@ -181,47 +181,6 @@ worker(void *arg)
 	return NULL;
 }
 
-/*
- * Leave the name space the union is in for one of our own holding only
- * a tmpfs and /proc.  The server needs no path there (its members are
- * fds), and staying would keep that name space alive, and with it this
- * union's mount, after its last process exits: the server would never
- * see its mount go.  Without the privilege (CAP_SYS_ADMIN) we stay.
- */
-static void
-isolate(void)
-{
-	int fs, tmp, proc;
-
-	if(unshare(CLONE_NEWNS) < 0)
-		return;
-	/* From here on, whatever fails leaves us in a private copy: still served, only less tidy. */
-	if(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return;
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if(fs < 0)
-		return;
-	tmp = -1;
-	if(fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) == 0 &&
-	   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-		tmp = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	close(fs);
-	if(tmp < 0)
-		return;
-	proc = open_tree(AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if(proc >= 0){
-		if(mkdirat(tmp, "proc", 0555) < 0 ||
-		   move_mount(proc, "", tmp, "proc", MOVE_MOUNT_F_EMPTY_PATH) < 0){
-			/* no /proc: no inotify, so nothing is cached */
-		}
-		close(proc);
-	}
-	if(move_mount(tmp, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 || fchdir(tmp) < 0 ||
-	   syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0){
-	}
-	close(tmp);
-}
-
 /* --- the control socket --- */
 
 static void
@@ -611,7 +570,7 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 			snprintf(ufs.nsid, sizeof ufs.nsid, "%llu %llu", (unsigned long long)st.st_dev,
 				 (unsigned long long)st.st_ino);
 	}
-	isolate();
+	ns_isolate();
 	ufs.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	ufs.procok = access("/proc/self/fd", X_OK) == 0;
 	wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -4,11 +4,13 @@
  * /proc/PID files, and the permission error the Plan 9 way.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -103,4 +105,46 @@ ns_procopen(pid_t pid, const char *name, int flags)
 		return syserr(NULL);
 	}
 	return fd;
+}
+
+/*
+ * A server of a mount (a union, a 9P client) needs no path of the name
+ * space its mount is in, and staying there would keep that name space
+ * alive, and with it the mount, after its last process exits: the server
+ * would never see its mount go.  So it moves to a name space of its own
+ * holding only a tmpfs and /proc.  Without the privilege (CAP_SYS_ADMIN)
+ * it stays; whatever fails after the unshare leaves it in a private copy,
+ * still serving.
+ */
+void
+ns_isolate(void)
+{
+	int fs, tmp, proc;
+
+	if(unshare(CLONE_NEWNS) < 0)
+		return;
+	if(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return;
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if(fs < 0)
+		return;
+	tmp = -1;
+	if(fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) == 0 &&
+	   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		tmp = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	close(fs);
+	if(tmp < 0)
+		return;
+	proc = open_tree(AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if(proc >= 0){
+		if(mkdirat(tmp, "proc", 0555) < 0 || move_mount(proc, "", tmp, "proc", MOVE_MOUNT_F_EMPTY_PATH) < 0){
+			/* no /proc: a union then caches nothing (no inotify) */
+		}
+		close(proc);
+	}
+	/* The tmpfs over /, then pivot_root(".", ".") and the old root detached. */
+	if(move_mount(tmp, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 || fchdir(tmp) < 0 ||
+	   syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0){
+	}
+	close(tmp);
 }

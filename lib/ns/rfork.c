@@ -96,7 +96,7 @@ newmntns(void)
 		snprintf(map, sizeof map, "%d %d 1\n", (int)gid, (int)gid);
 		if(writefile("/proc/self/gid_map", map) < 0)
 			return -1;
-		if(ambient(CAP_SYS_ADMIN) < 0)
+		if(ambient(CAP_SYS_ADMIN) < 0 || ambient(CAP_SYS_CHROOT) < 0)
 			return -1;
 	}
 	if(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

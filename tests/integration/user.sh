@@ -26,13 +26,13 @@ out=$(asuser "$UNS9" rfork -n sh -c '
 	"$NS9" unmount "$0/b" && "$NS9" unmount "$0/target" && "$NS9" unmount "$0/sp ace"
 	"$NS9" ns | grep -c "^bind.*$0"' "$SCR")
 is "$out" "$TUID
-CapAmb:	0000000000200000
+CapAmb:	0000000000240000
 A
 F
 bind  $SCR/a $SCR/b
 bind  $SCR/file $SCR/target
 bind  $SCR/a '$SCR/sp ace'
-0" "user rfork -n: same uid, CAP_SYS_ADMIN ambient, bind dir and file, ns, unmount"
+0" "user rfork -n: same uid, CAP_SYS_ADMIN and CAP_SYS_CHROOT ambient, bind dir and file, ns, unmount"
 is "$(mounts "$SCR/")" "" "the user's changes stay in its name space"
 
 # Errors inside its own name space: the same texts, nothing changed.
