@@ -52,6 +52,13 @@ ok "unmount" "$NS9" unmount $SCR/n/d
 gone sh -c "[ \$(pgrep -c -f '^ns9 9pfuse') -ge $n0 ]"
 is "$(nfuse)" $((n0 - 1)) "the server of an unmounted mount exits"
 
+# A name space whose last process exits takes its 9P mounts, and their servers, with it.
+n0=$(nfuse)
+ok "a mount in a name space that then ends" "$NS9" rfork -n sh -c "$NS9 mount /srv/ram $SCR/n/d && ls $SCR/n/d >/dev/null &&
+	[ \$(pgrep -c -f '^ns9 9pfuse') -gt $n0 ]"
+gone sh -c "[ \$(pgrep -c -f '^ns9 9pfuse') -gt $n0 ]"
+is "$(nfuse)" $n0 "its server exits with the name space (it does not keep it alive)"
+
 # Into a running process's name space: ns9 ctl and the ns file.
 "$NS9" rfork -n sleep 300 &
 P=$(waitfor "sleep 300")
