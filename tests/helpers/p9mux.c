@@ -17,6 +17,7 @@
  *					first refusal
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,8 +128,12 @@ send1(int fd, Msg *m)
 	m->b[1] = m->n >> 8;
 	m->b[2] = m->n >> 16;
 	m->b[3] = m->n >> 24;
-	if(write(fd, m->b, m->n) != (ssize_t)m->n)
+	if(write(fd, m->b, m->n) != (ssize_t)m->n){
+		/* the other end closed first: the same news as an end of file */
+		if(errno == EPIPE || errno == ECONNRESET)
+			die("hung up");
 		die("write");
+	}
 }
 
 /* One message; NULL at end of file. */
@@ -666,6 +671,7 @@ main(int argc, char **argv)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
 	alarm(20);
 	for(i = 0; argc >= 2 && i < sizeof cmds / sizeof cmds[0]; i++)
 		if(strcmp(argv[1], cmds[i].name) == 0 && argc - 2 == cmds[i].nargs)
