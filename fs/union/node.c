@@ -1103,8 +1103,8 @@ ufsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 typedef struct Ent Ent;
 struct Ent {
 	uint64_t ino;
+	uint32_t off;	/* of the name in names */
 	unsigned char type;
-	char *name;
 };
 
 typedef struct Dir Dir;
@@ -1112,66 +1112,77 @@ struct Dir {
 	Ent *e;
 	size_t n, cap;
 	Buf names;
-	char **set;	/* the root's names seen, open addressing; NULL below the root */
+	uint32_t *set;	/* the root's names seen: entry index + 1, open addressing; NULL below */
 	size_t setcap;
 	Node *node;
 	int built;
 };
 
-static int
-seen(Dir *d, const char *name)
+static const char *
+entname(Dir *d, size_t i)
 {
-	size_t h, i;
-	const char *p;
-
-	h = 5381;
-	for(p = name; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	for(i = h & (d->setcap - 1); d->set[i] != NULL; i = (i + 1) & (d->setcap - 1))
-		if(strcmp(d->set[i], name) == 0)
-			return 1;
-	return 0;
+	return d->names.s + d->e[i].off;
 }
 
-static void
-addset(Dir *d, char *name)
+/* FNV-1a: names like f0 ... f9999 spread well. */
+static uint32_t
+namehash(const char *s, size_t n)
 {
-	size_t h, i, j, oc;
-	char **os;
-	const char *p;
+	uint32_t h;
+	size_t i;
+
+	h = 2166136261u;
+	for(i = 0; i < n; i++){
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Whether name is in the set; if not and add, it is entry index k now. */
+static int
+seen(Dir *d, const char *name, size_t len, size_t k)
+{
+	size_t i, j, oc;
+	uint32_t *os, x;
 
 	if(2 * (d->n + 1) > d->setcap){
 		os = d->set;
 		oc = d->setcap;
-		d->setcap = oc ? 2 * oc : 64;
+		d->setcap = oc ? 2 * oc : 1024;
 		d->set = emalloc(d->setcap * sizeof d->set[0]);
 		for(j = 0; j < oc; j++)
-			if(os[j] != NULL)
-				addset(d, os[j]);
+			if((x = os[j]) != 0){
+				const char *nm = entname(d, x - 1);
+
+				for(i = namehash(nm, strlen(nm)) & (d->setcap - 1); d->set[i] != 0; i = (i + 1) & (d->setcap - 1))
+					;
+				d->set[i] = x;
+			}
 		free(os);
 	}
-	h = 5381;
-	for(p = name; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	for(i = h & (d->setcap - 1); d->set[i] != NULL; i = (i + 1) & (d->setcap - 1))
-		;
-	d->set[i] = name;
+	for(i = namehash(name, len) & (d->setcap - 1); (x = d->set[i]) != 0; i = (i + 1) & (d->setcap - 1))
+		if(strcmp(entname(d, x - 1), name) == 0)
+			return 1;
+	d->set[i] = k + 1;
+	return 0;
 }
 
 static void
-addent(Dir *d, uint64_t ino, unsigned char type, const char *name)
+addent(Dir *d, uint64_t ino, unsigned char type, const char *name, size_t len)
 {
 	if(d->n == d->cap){
-		d->cap = d->cap ? 2 * d->cap : 64;
+		d->cap = d->cap ? 2 * d->cap : 256;
 		d->e = erealloc(d->e, d->cap * sizeof d->e[0]);
 	}
 	d->e[d->n].ino = ino;
 	d->e[d->n].type = type;
-	d->e[d->n].name = (char *)(uintptr_t)d->names.n;	/* an offset until the buffer stops moving */
-	bufputs(&d->names, name);
-	bufputc(&d->names, 0);
+	d->e[d->n].off = d->names.n;
+	bufputn(&d->names, name, len + 1);
 	d->n++;
 }
+
+static __thread char *dentbuf;
 
 /* Add the entries of directory dfd; with dedup in the root. Errors end this member only. */
 static void
@@ -1184,26 +1195,25 @@ readmember(Dir *d, int dfd, dev_t dev)
 		unsigned char type;
 		char name[];
 	} *de;
-	char *buf;
+	size_t len;
 	long n, i;
 	int fd;
 
 	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if(fd < 0)
 		return;
-	buf = emalloc(65536);
-	while((n = syscall(SYS_getdents64, fd, buf, 65536)) > 0)
+	if(dentbuf == NULL)
+		dentbuf = emalloc(65536);
+	while((n = syscall(SYS_getdents64, fd, dentbuf, 65536)) > 0)
 		for(i = 0; i < n; i += de->reclen){
-			de = (void *)(buf + i);
-			if(strcmp(de->name, ".") == 0 || strcmp(de->name, "..") == 0)
+			de = (void *)(dentbuf + i);
+			if(de->name[0] == '.' && (de->name[1] == 0 || (de->name[1] == '.' && de->name[2] == 0)))
 				continue;
-			if(d->set != NULL && seen(d, de->name))
+			len = strlen(de->name);
+			if(d->set != NULL && seen(d, de->name, len, d->n))
 				continue;
-			addent(d, de->ino ^ ((uint64_t)dev << 40), de->type, de->name);
-			if(d->set != NULL)
-				addset(d, estrdup(de->name));
+			addent(d, de->ino ^ ((uint64_t)dev << 40), de->type, de->name, len);
 		}
-	free(buf);
 	close(fd);
 }
 
@@ -1213,30 +1223,26 @@ builddir(Dir *d, Node *n)
 {
 	struct stat st;
 	Members *ms;
-	size_t i;
 	int j;
 
 	d->n = 0;
 	d->names.n = 0;
-	addent(d, unodeid(n), DT_DIR, ".");
-	addent(d, unodeid(n), DT_DIR, "..");
+	addent(d, unodeid(n), DT_DIR, ".", 1);
+	addent(d, unodeid(n), DT_DIR, "..", 2);
 	if(n == &ufs.root){
 		ms = ugetms();
-		d->setcap = 64;
+		/* . and .. are not in the set: members' own are skipped */
+		d->setcap = 1024;
 		d->set = emalloc(d->setcap * sizeof d->set[0]);
 		for(j = 0; j < ms->n; j++)
 			if(fstat(ms->m[j]->fd, &st) == 0)
 				readmember(d, ms->m[j]->fd, st.st_dev);
 		uputms(ms);
-		for(i = 0; i < d->setcap; i++)
-			free(d->set[i]);
 		free(d->set);
 		d->set = NULL;
 		d->setcap = 0;
 	}else
 		readmember(d, n->fd, n->dev);
-	for(i = 0; i < d->n; i++)
-		d->e[i].name = d->names.s + (uintptr_t)d->e[i].name;
 	d->built = 1;
 }
 
@@ -1301,7 +1307,7 @@ ureaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 	for(i = off; i >= 0 && (size_t)i < d->n; i++){
 		st.st_ino = d->e[i].ino;
 		st.st_mode = (mode_t)d->e[i].type << 12;
-		k = fuse_add_direntry(req, buf + pos, size - pos, d->e[i].name, &st, i + 1);
+		k = fuse_add_direntry(req, buf + pos, size - pos, entname(d, i), &st, i + 1);
 		if(k > size - pos)
 			break;
 		pos += k;

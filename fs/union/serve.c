@@ -12,12 +12,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -37,6 +39,7 @@ enum {
 	Nworker = 2,
 	Maxworker = 16,
 	Startms = 30000,
+	Trimms = 5000,	/* memory goes back to the system this often */
 	Tmo = 3600,	/* seconds the kernel keeps what a watch covers */
 	NotifyInvalEntry = 3,	/* FUSE_NOTIFY_INVAL_ENTRY */
 	ExpireOnly = 1,		/* FUSE_EXPIRE_ONLY (Linux 6.2) */
@@ -134,35 +137,26 @@ uinit(void *userdata, struct fuse_conn_info *conn)
 			FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_WRITEBACK_CACHE);
 }
 
+/*
+ * A worker blocks in read(2) on /dev/fuse: the kernel wakes one reader a
+ * request (polling woke them all, and all but one read EAGAIN).  At the
+ * end a signal (SIGUSR1, no SA_RESTART) takes each out of its read.
+ */
 static void *
 worker(void *arg)
 {
 	struct fuse_buf fb;
-	struct pollfd pfd[2];
 	int n;
 
 	memset(&fb, 0, sizeof fb);
-	pfd[0].fd = ufs.fusefd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = wakefd;
-	pfd[1].events = POLLIN;
-	while(!fuse_session_exited(ufs.se)){
-		if(poll(pfd, 2, -1) < 0){
-			if(errno == EINTR)
-				continue;
-			break;
-		}
-		if(pfd[1].revents != 0)
-			break;
-		if(pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))
-			break;
+	while(!fuse_session_exited(ufs.se) && !ufs.ending){
 		n = fuse_session_receive_buf(ufs.se, &fb);
 		if(n == -EINTR || n == -EAGAIN)
 			continue;
 		if(n <= 0)
-			break;
+			break;	/* ENODEV: the mount is gone */
 		pthread_mutex_lock(&pool.lk);
-		if(--pool.idle == 0 && pool.n < Maxworker &&
+		if(--pool.idle == 0 && pool.n < Maxworker && !ufs.ending &&
 		   pthread_create(&pool.th[pool.n], NULL, worker, NULL) == 0){
 			pool.n++;
 			pool.idle++;
@@ -179,6 +173,11 @@ worker(void *arg)
 	free(fb.mem);
 	wake();
 	return NULL;
+}
+
+static void
+onusr1(int sig)
+{
 }
 
 /* --- the control socket --- */
@@ -422,7 +421,7 @@ start(void)
 	snprintf(mnt, sizeof mnt, "/dev/fd/%d", ufs.fusefd);
 	if(fuse_session_mount(ufs.se, mnt) < 0)
 		return seterr(EIO, "unionfs: cannot start a FUSE session on fd %d", ufs.fusefd);
-	fcntl(ufs.fusefd, F_SETFL, fcntl(ufs.fusefd, F_GETFL) | O_NONBLOCK);
+	fcntl(ufs.fusefd, F_SETFL, fcntl(ufs.fusefd, F_GETFL) & ~O_NONBLOCK);
 	fcntl(ufs.fusefd, F_SETFD, FD_CLOEXEC);
 	ufs.started = 1;
 	ufs.dev = fusedev(ufs.fusefd);
@@ -557,6 +556,14 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 	ufs.root.ref = 1;
 	ufs.root.nlookup = 1;
 	ufs.ms = newms(0);
+	/*
+	 * A listing's arrays come and go with each readdir: kept in the heap
+	 * (not mmap'd and unmapped, untrimmed) they cost no page faults; an
+	 * idle server gives the memory back (malloc_trim below).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_ARENA_MAX, 2);
 	/* Directory nodes hold fds: as many as allowed. */
 	if(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max){
 		rl.rlim_cur = rl.rlim_max;
@@ -593,6 +600,8 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = onusr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
@@ -603,9 +612,13 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 		pfd[i].events = POLLIN;
 	rv = 0;
 	for(;;){
-		n = poll(pfd, ufs.ifd >= 0 ? 3 : 2, ufs.started ? -1 : Startms);
+		n = poll(pfd, ufs.ifd >= 0 ? 3 : 2, ufs.started ? Trimms : Startms);
 		if(n < 0 && errno == EINTR)
 			continue;
+		if(n == 0 && ufs.started){
+			malloc_trim(0);
+			continue;
+		}
 		if(n == 0 && !ufs.started){
 			rv = seterr(ETIMEDOUT, "unionfs: never started");
 			break;
@@ -620,7 +633,10 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 	ufs.ending = 1;
 	fuse_session_exit(ufs.se);
 	wake();
+	/* No worker starts now (ending): take each out of its read until it is done. */
 	for(i = 0;; i++){
+		struct timespec ts;
+
 		pthread_mutex_lock(&pool.lk);
 		n = pool.n;
 		if(i < n)
@@ -628,7 +644,15 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 		pthread_mutex_unlock(&pool.lk);
 		if(i >= n)
 			break;
-		pthread_join(t, NULL);
+		do{
+			pthread_kill(t, SIGUSR1);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 20 * 1000 * 1000;
+			if(ts.tv_nsec >= 1000000000){
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+		}while(pthread_timedjoin_np(t, NULL, &ts) == ETIMEDOUT);
 	}
 	fuse_session_destroy(ufs.se);
 	ufreeall();
