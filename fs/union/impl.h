@@ -78,7 +78,9 @@ struct Fs {
 	int fusefd;
 	int ifd;	/* inotify, -1 */
 	int procok;	/* /proc/self/fd usable for inotify_add_watch */
-	int isroot;	/* may act as the caller for creates */
+	int isroot;	/* acts as the caller of each request */
+	gid_t selfgroups[256];
+	int nselfgroups;
 	double tmo;	/* entry and attribute timeout of cached nodes */
 	uint64_t cookie;
 	char nsid[48];	/* "dev ino" of the mount namespace it was started in; "" unknown */

@@ -212,7 +212,12 @@ unewmember(int fd, int flag, int verb, const char *name, const char *spec)
 	m->ino = st.st_ino;
 	m->wd = -1;
 	pthread_mutex_lock(&ufs.lk);
-	if(localfs(fd)){
+	/*
+	 * The kernel's caches serve every user alike and check only the
+	 * root's attributes (the first member's): a member others may not
+	 * read is asked each time, as each caller.
+	 */
+	if(localfs(fd) && (st.st_mode & 0005) == 0005){
 		m->wd = watch(fd, NULL, 1);
 		m->cache = m->wd >= 0;
 	}
@@ -386,12 +391,30 @@ child(Node *parent, Member *m, int dirfd, const char *name, struct stat *st)
 	return n;
 }
 
+/*
+ * Whether the kernel may keep what a directory holds: the root's if every
+ * member is watched, another's if it is (a watch may be refused: the
+ * user's inotify limit, no read permission).
+ */
+static int
+dircached(Node *d, Members *ms)
+{
+	if(d == &ufs.root)
+		return ms != NULL && allcached(ms);
+	return d->wd >= 0;
+}
+
+/* Whether the kernel may keep n's attributes and pages: its directory's watch reports n's changes. */
+static int
+nodecached(Node *n)
+{
+	return n->parent == &ufs.root ? n->m->cache : n->parent->wd >= 0;
+}
+
 static double
 entrytmo(Node *parent, Member *m, Members *ms)
 {
-	if(parent == &ufs.root)
-		return ms != NULL && allcached(ms) ? ufs.tmo : 0;
-	return m->cache ? ufs.tmo : 0;
+	return dircached(parent, ms) ? ufs.tmo : 0;
 }
 
 /* Find name in parent: the member and the stat.  Returns the dir fd, or -1 with errno. */
@@ -425,7 +448,7 @@ replyentry(fuse_req_t req, Node *parent, Members *ms, Node *n, struct stat *st)
 	e.ino = unodeid(n);
 	e.attr = *st;
 	fixstat(&e.attr);
-	e.attr_timeout = n->m->cache ? ufs.tmo : 0;
+	e.attr_timeout = nodecached(n) ? ufs.tmo : 0;
 	e.entry_timeout = entrytmo(parent, n->m, ms);
 	if(fuse_reply_entry(req, &e) != 0){
 		/* the kernel did not take it: the lookup did not happen */
@@ -455,7 +478,7 @@ ulookup(fuse_req_t req, fuse_ino_t pino, const char *name)
 	for(tries = 0; tries < 3; tries++){
 		fd = resolve(parent, ms, name, &m, &st);
 		if(fd < 0){
-			if(errno == ENOENT && parent != &ufs.root && parent->m->cache){
+			if(errno == ENOENT && parent != &ufs.root && parent->wd >= 0){
 				/* a negative entry: the watch on parent expires it */
 				memset(&e, 0, sizeof e);
 				e.entry_timeout = ufs.tmo;
@@ -558,7 +581,7 @@ attrtmo(Node *n)
 	double t;
 
 	if(n != &ufs.root)
-		return n->m->cache ? ufs.tmo : 0;
+		return nodecached(n) ? ufs.tmo : 0;
 	ms = ugetms();
 	t = allcached(ms) ? ufs.tmo : 0;
 	uputms(ms);
@@ -694,9 +717,6 @@ struct Made {
 	Members *ms;
 	Member *m;
 	int dfd;
-	gid_t groups[Maxgroups];
-	int ngroups;
-	int as;
 };
 
 /*
@@ -724,43 +744,6 @@ target(Node *parent, Made *mk)
 	return -1;
 }
 
-/*
- * A root server makes files as the caller, so they are the caller's and
- * the member's file system checks the caller's rights.  Raw system calls:
- * only this thread's credentials change.
- */
-static void
-ascaller(fuse_req_t req, Made *mk)
-{
-	const struct fuse_ctx *c;
-	gid_t g[Maxgroups];
-	int n;
-
-	mk->as = 0;
-	if(!ufs.isroot)
-		return;
-	c = fuse_req_ctx(req);
-	mk->ngroups = getgroups(Maxgroups, mk->groups);
-	n = fuse_req_getgroups(req, Maxgroups, g);
-	if(n < 0 || n > Maxgroups)
-		n = 0;
-	if(mk->ngroups < 0 || syscall(SYS_setgroups, n, g) < 0)
-		return;
-	syscall(SYS_setfsgid, c->gid);
-	syscall(SYS_setfsuid, c->uid);
-	mk->as = 1;
-}
-
-static void
-asself(Made *mk)
-{
-	if(!mk->as)
-		return;
-	syscall(SYS_setfsuid, 0);
-	syscall(SYS_setfsgid, 0);
-	syscall(SYS_setgroups, mk->ngroups, mk->groups);
-}
-
 /* After a name was made in mk's directory: its entry. */
 static void
 made(fuse_req_t req, Node *parent, Made *mk, const char *name, struct fuse_file_info *fi)
@@ -780,7 +763,7 @@ made(fuse_req_t req, Node *parent, Made *mk, const char *name, struct fuse_file_
 	e.ino = unodeid(n);
 	e.attr = st;
 	fixstat(&e.attr);
-	e.attr_timeout = mk->m->cache ? ufs.tmo : 0;
+	e.attr_timeout = nodecached(n) ? ufs.tmo : 0;
 	e.entry_timeout = entrytmo(parent, mk->m, mk->ms);
 	if((fi != NULL ? fuse_reply_create(req, &e, fi) : fuse_reply_entry(req, &e)) != 0){
 		if(fi != NULL)
@@ -808,12 +791,10 @@ umknod(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode, dev_t rde
 		fuse_reply_err(req, errno);
 		goto out;
 	}
-	ascaller(req, &mk);
 	if(S_ISDIR(mode))
 		r = mkdirat(mk.dfd, name, mode & 07777);
 	else
 		r = mknodat(mk.dfd, name, mode, rdev);
-	asself(&mk);
 	if(r < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -844,9 +825,7 @@ usymlink(fuse_req_t req, const char *link, fuse_ino_t pino, const char *name)
 		fuse_reply_err(req, errno);
 		goto out;
 	}
-	ascaller(req, &mk);
 	r = symlinkat(link, mk.dfd, name);
-	asself(&mk);
 	if(r < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -872,9 +851,7 @@ ulink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t pino, const char *name)
 		fuse_reply_err(req, errno);
 		goto out;
 	}
-	ascaller(req, &mk);
 	r = linkat(pfd(n), n->name, mk.dfd, name, 0);
-	asself(&mk);
 	if(r < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -899,15 +876,13 @@ ucreate(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode, struct f
 		fuse_reply_err(req, errno);
 		goto out;
 	}
-	ascaller(req, &mk);
 	fd = openat(mk.dfd, name, (fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
-	asself(&mk);
 	if(fd < 0){
 		fuse_reply_err(req, errno);
 		goto out;
 	}
 	fi->fh = fd;
-	fi->keep_cache = mk.m->cache;
+	fi->keep_cache = parent == &ufs.root ? mk.m->cache : parent->wd >= 0;
 	made(req, parent, &mk, name, fi);
 out:
 	uputms(mk.ms);
@@ -1038,13 +1013,29 @@ uopen(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	fd = openat(pfd(n), n->name, (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_NOFOLLOW | O_CLOEXEC);
+	/*
+	 * Never wait in open (a name swapped for a FIFO beside the union would
+	 * hold a worker), and open only the file the node is: a name that now
+	 * holds another file is ESTALE, and the kernel looks it up again.
+	 */
+	fd = openat(pfd(n), n->name, (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if(fd < 0){
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, errno == ELOOP ? ESTALE : errno);
 		return;
 	}
+	{
+		struct stat st;
+
+		if(fstat(fd, &st) < 0 || st.st_dev != n->dev || st.st_ino != n->ino || !S_ISREG(st.st_mode)){
+			close(fd);
+			fuse_reply_err(req, ESTALE);
+			return;
+		}
+	}
+	if(!(fi->flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	fi->fh = fd;
-	fi->keep_cache = n->m->cache;
+	fi->keep_cache = nodecached(n);
 	/*
 	 * The kernel's readahead sends reads of a file in several requests at
 	 * once, served by several workers: the member must not take them for
@@ -1291,7 +1282,7 @@ uopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		cache = allcached(ms);
 		uputms(ms);
 	}else
-		cache = n->m->cache;
+		cache = n->wd >= 0;
 	d = emalloc(sizeof *d);
 	d->node = n;
 	fi->fh = (uintptr_t)d;

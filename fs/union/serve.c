@@ -37,9 +37,11 @@
 
 enum {
 	Nworker = 2,
+	Maxgroups = 256,
 	Maxworker = 16,
 	Startms = 30000,
-	Trimms = 5000,	/* memory goes back to the system this often */
+	Trimms = 5000,
+	Sendms = 2000,	/* a reply waits this long for a client that does not read */	/* memory goes back to the system this often */
 	Tmo = 3600,	/* seconds the kernel keeps what a watch covers */
 	NotifyInvalEntry = 3,	/* FUSE_NOTIFY_INVAL_ENTRY */
 	ExpireOnly = 1,		/* FUSE_EXPIRE_ONLY (Linux 6.2) */
@@ -133,8 +135,87 @@ uinit(void *userdata, struct fuse_conn_info *conn)
 	conn->max_write = Maxio;
 	if(conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Lookups in one directory go in parallel: one waiting for a hung member holds no other. */
+	if(conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_SPLICE_READ |
 			FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_WRITEBACK_CACHE);
+}
+
+/* The groups of process pid (its Groups: line); -1 if unknown. */
+static int
+groupsof(pid_t pid, gid_t *g, int max)
+{
+	char path[64], line[4096], *p, *e;
+	unsigned long v;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if(f == NULL)
+		return -1;
+	n = -1;
+	while(fgets(line, sizeof line, f) != NULL)
+		if(strncmp(line, "Groups:", 7) == 0){
+			n = 0;
+			for(p = line + 7; n < max; p = e){
+				v = strtoul(p, &e, 10);
+				if(e == p)
+					break;
+				g[n++] = v;
+			}
+			break;
+		}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A root server acts as the process that made each request: file-system
+ * ids and groups of this thread only (raw system calls), so every member
+ * checks the caller's rights itself, as through its own path, and what is
+ * made is the caller's.  A caller's groups are read at most once a second.
+ */
+static void
+become(const void *req)
+{
+	static __thread struct {
+		int set;
+		uid_t uid;
+		gid_t gid;
+		pid_t pid;
+		time_t t;
+	} cur;
+	struct {
+		uint32_t len, opcode;
+		uint64_t unique, nodeid;
+		uint32_t uid, gid, pid;
+	} h;
+	gid_t g[Maxgroups];
+	struct timespec now;
+	int n;
+
+	if(!ufs.isroot)
+		return;
+	memcpy(&h, req, sizeof h);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if(cur.set && cur.uid == h.uid && cur.gid == h.gid && cur.pid == (pid_t)h.pid && now.tv_sec - cur.t < 1)
+		return;
+	if(h.uid == 0)
+		n = ufs.nselfgroups;
+	else if((n = groupsof(h.pid, g, Maxgroups)) < 0)
+		n = 0;
+	if(syscall(SYS_setgroups, n, h.uid == 0 ? ufs.selfgroups : g) < 0 || syscall(SYS_setfsgid, h.gid) < 0 ||
+	   syscall(SYS_setfsuid, h.uid) < 0){
+		cur.set = 0;
+		return;
+	}
+	cur.set = 1;
+	cur.uid = h.uid;
+	cur.gid = h.gid;
+	cur.pid = h.pid;
+	cur.t = now.tv_sec;
 }
 
 /*
@@ -162,6 +243,8 @@ worker(void *arg)
 			pool.idle++;
 		}
 		pthread_mutex_unlock(&pool.lk);
+		if(!(fb.flags & FUSE_BUF_IS_FD) && (size_t)n >= 40)
+			become(fb.mem);
 		fuse_session_process_buf(ufs.se, &fb);
 		pthread_mutex_lock(&pool.lk);
 		pool.idle++;
@@ -212,8 +295,13 @@ reply(int rfd, URep *r, const char *a, size_t na, const char *b, size_t nb, int 
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof fd);
 	}
-	/* A client that went away loses its answer; nothing here waits for it. */
-	if(sendmsg(rfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0){
+	/*
+	 * A client that went away loses its answer.  One that does not read
+	 * holds this thread at most Sendms a message (SO_SNDTIMEO, set on
+	 * the reply socket when the request came): a long member list must
+	 * arrive whole, not be cut where the socket's buffer is full.
+	 */
+	if(sendmsg(rfd, &msg, MSG_NOSIGNAL) < 0){
 	}
 }
 
@@ -468,6 +556,17 @@ control(int ctl)
 				memcpy(&fds[nfd++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
 	rfd = nfd > 0 ? fds[0] : -1;
 	fd = nfd > 1 ? fds[1] : -1;
+	if(rfd >= 0){
+		struct timeval tv = {Sendms / 1000, (Sendms % 1000) * 1000};
+		int t;
+		socklen_t tl = sizeof t;
+
+		/* the reply socket must be a SOCK_SEQPACKET one; a blocking send waits at most Sendms */
+		if(getsockopt(rfd, SOL_SOCKET, SO_TYPE, &t, &tl) < 0 || t != SOCK_SEQPACKET ||
+		   setsockopt(rfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+			goto out;
+		fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) & ~O_NONBLOCK);
+	}
 	if(rfd < 0 || nfd > 2 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof q)
 		goto out;
 	memcpy(&q, buf, sizeof q);
@@ -550,6 +649,9 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 	ufs.cookie = cookie;
 	ufs.debug = debug;
 	ufs.isroot = geteuid() == 0;
+	ufs.nselfgroups = getgroups(Maxgroups, ufs.selfgroups);
+	if(ufs.nselfgroups < 0)
+		ufs.nselfgroups = 0;
 	ufs.tmo = Tmo;
 	ufs.root.fd = -1;
 	ufs.root.wd = -1;
