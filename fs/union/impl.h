@@ -78,6 +78,8 @@ struct Fs {
 	int fusefd;
 	int ifd;	/* inotify, -1 */
 	int procok;	/* /proc/self/fd usable for inotify_add_watch */
+	int ndirfd;	/* directory nodes' fds, at most maxdirfd */
+	int maxdirfd;
 	int isroot;	/* acts as the caller of each request */
 	gid_t selfgroups[256];
 	int nselfgroups;

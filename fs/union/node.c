@@ -289,8 +289,10 @@ unref(Node *n)
 		unhash(n);
 		if(n->wd >= 0)
 			unwatch(n->wd, n, 0);
-		if(n->fd >= 0)
+		if(n->fd >= 0){
 			close(n->fd);
+			ufs.ndirfd--;
+		}
 		putmemberlocked(n->m);
 		p = n->parent;
 		free(n->name);
@@ -356,12 +358,32 @@ child(Node *parent, Member *m, int dirfd, const char *name, struct stat *st)
 	if(S_ISDIR(st->st_mode)){
 		struct stat fst;
 
-		fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if(fd < 0)
+		/*
+		 * Directory nodes hold fds, at most Maxdirfd of them: a walk of many
+		 * directories must not take the fds every other request needs.
+		 * Beyond that, a directory can be looked up but not entered (EMFILE).
+		 */
+		pthread_mutex_lock(&ufs.lk);
+		if(ufs.ndirfd >= ufs.maxdirfd){
+			pthread_mutex_unlock(&ufs.lk);
+			errno = EMFILE;
 			return NULL;
+		}
+		ufs.ndirfd++;
+		pthread_mutex_unlock(&ufs.lk);
+		fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if(fd < 0){
+			pthread_mutex_lock(&ufs.lk);
+			ufs.ndirfd--;
+			pthread_mutex_unlock(&ufs.lk);
+			return NULL;
+		}
 		if(fstat(fd, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino){
 			/* replaced between the stat and the open: the caller looks again */
 			close(fd);
+			pthread_mutex_lock(&ufs.lk);
+			ufs.ndirfd--;
+			pthread_mutex_unlock(&ufs.lk);
 			errno = ESTALE;
 			return NULL;
 		}

@@ -671,6 +671,8 @@ userve(int fusefd, int ctl, uint64_t cookie, int debug)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* Half the fds for directory nodes, the rest for open files, members and the rest. */
+	ufs.maxdirfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 * 65536 ? (int)rl.rlim_cur / 2 : 65536;
 	/* The name space the union is in, before leaving it: a change from another is a copy's. */
 	{
 		struct stat st;
