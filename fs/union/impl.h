@@ -45,6 +45,7 @@ struct Members {
 	Member *m[];
 };
 
+typedef struct Dir Dir;
 typedef struct Node Node;
 struct Node {
 	uint64_t nlookup;	/* the kernel's */
@@ -59,6 +60,8 @@ struct Node {
 	int wd;		/* inotify watch of a directory, -1 */
 	Node *hnext;	/* by (parent, name) */
 	Node *wnext;	/* on the same watch */
+	Dir *ls;	/* its last listing, shared while gen is unchanged */
+	uint64_t gen;	/* counts changes of the directory */
 };
 
 enum {
@@ -100,6 +103,8 @@ Members *ugetms(void);
 void uputms(Members *ms);
 void uputmember(Member *m);
 Member *unewmember(int fd, int flag, int verb, const char *name, const char *spec);
+/* The member list changed: the root's listing is stale. */
+void urootchanged(void);
 /* Expire root entries found in member m (all of them if m is NULL); hard: drop them. */
 void uexpireroot(Member *m, int hard);
 void uwatchevents(void);

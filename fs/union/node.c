@@ -50,6 +50,7 @@ ugetms(void)
 }
 
 static void unwatch(int wd, Node *n, int member);
+static void putdirlocked(Dir *d);
 
 /* Called with ufs.lk held. */
 static void
@@ -293,6 +294,7 @@ unref(Node *n)
 			close(n->fd);
 			ufs.ndirfd--;
 		}
+		putdirlocked(n->ls);
 		putmemberlocked(n->m);
 		p = n->parent;
 		free(n->name);
@@ -1135,15 +1137,27 @@ struct Ent {
 	unsigned char type;
 };
 
-typedef struct Dir Dir;
+/*
+ * A directory's listing.  The last one of a directory the kernel may
+ * cache (a watch covers it) is kept on its node and shared by every open
+ * of it until the directory changes (gen): a hundred opens of a large
+ * directory hold one copy, not a hundred.
+ */
 struct Dir {
+	int ref;
+	uint64_t gen;	/* the node's when it was read */
 	Ent *e;
 	size_t n, cap;
 	Buf names;
 	uint32_t *set;	/* the root's names seen: entry index + 1, open addressing; NULL below */
 	size_t setcap;
+};
+
+/* An open directory. */
+typedef struct Handle Handle;
+struct Handle {
 	Node *node;
-	int built;
+	Dir *d;
 };
 
 static const char *
@@ -1271,15 +1285,60 @@ builddir(Dir *d, Node *n)
 		d->setcap = 0;
 	}else
 		readmember(d, n->fd, n->dev);
-	d->built = 1;
 }
 
+/* Drop a reference; with ufs.lk held. */
 static void
-freedir(Dir *d)
+putdirlocked(Dir *d)
 {
+	if(d == NULL || --d->ref > 0)
+		return;
 	free(d->e);
 	buffree(&d->names);
 	free(d);
+}
+
+static void
+putdir(Dir *d)
+{
+	pthread_mutex_lock(&ufs.lk);
+	putdirlocked(d);
+	pthread_mutex_unlock(&ufs.lk);
+}
+
+/* The listing of n: the shared one if it is still good, else read afresh. */
+static Dir *
+getdir(Node *n)
+{
+	Members *ms;
+	Dir *d;
+	uint64_t gen;
+	int share;
+
+	ms = ugetms();
+	share = dircached(n, ms);
+	uputms(ms);
+	pthread_mutex_lock(&ufs.lk);
+	gen = n->gen;
+	if(share && n->ls != NULL && n->ls->gen == gen){
+		d = n->ls;
+		d->ref++;
+		pthread_mutex_unlock(&ufs.lk);
+		return d;
+	}
+	pthread_mutex_unlock(&ufs.lk);
+	d = emalloc(sizeof *d);
+	d->ref = 1;
+	d->gen = gen;	/* a change while it is read makes it stale at once */
+	builddir(d, n);
+	if(share){
+		pthread_mutex_lock(&ufs.lk);
+		putdirlocked(n->ls);
+		n->ls = d;
+		d->ref++;
+		pthread_mutex_unlock(&ufs.lk);
+	}
+	return d;
 }
 
 /*
@@ -1291,7 +1350,7 @@ uopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Members *ms;
 	Node *n;
-	Dir *d;
+	Handle *h;
 	int cache;
 
 	n = getnode(ino);
@@ -1305,28 +1364,32 @@ uopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		uputms(ms);
 	}else
 		cache = n->wd >= 0;
-	d = emalloc(sizeof *d);
-	d->node = n;
-	fi->fh = (uintptr_t)d;
+	h = emalloc(sizeof *h);
+	h->node = n;
+	fi->fh = (uintptr_t)h;
 	fi->cache_readdir = cache;
 	fi->keep_cache = cache;
 	if(fuse_reply_open(req, fi) != 0)
-		freedir(d);
+		free(h);
 }
 
 static void
 ureaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct stat st;
+	Handle *h;
 	Dir *d;
 	char *buf;
 	size_t pos, k;
 	off_t i;
 
-	d = (Dir *)(uintptr_t)fi->fh;
+	h = (Handle *)(uintptr_t)fi->fh;
 	/* Offset 0 reads the members again, as Plan 9 rewinds a union. */
-	if(off == 0 || !d->built)
-		builddir(d, d->node);
+	if(off == 0 || h->d == NULL){
+		putdir(h->d);
+		h->d = getdir(h->node);
+	}
+	d = h->d;
 	if(size > Maxio)
 		size = Maxio;
 	buf = emalloc(size);
@@ -1347,7 +1410,11 @@ ureaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 static void
 ureleasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	freedir((Dir *)(uintptr_t)fi->fh);
+	Handle *h;
+
+	h = (Handle *)(uintptr_t)fi->fh;
+	putdir(h->d);
+	free(h);
 	fuse_reply_err(req, 0);
 }
 
@@ -1441,9 +1508,12 @@ uwatchevents(void)
 		ev = (struct inotify_event *)(buf + k);
 		if(ev->mask & IN_Q_OVERFLOW){
 			/* events lost: forget everything cached */
+			ufs.root.gen++;
 			for(i = 0; i < Nhash; i++)
-				for(x = ufs.hash[i]; x != NULL; x = x->hnext)
+				for(x = ufs.hash[i]; x != NULL; x = x->hnext){
+					x->gen++;
 					NOTE(unodeid(x->parent), x->name, unodeid(x));
+				}
 			NOTE(0, NULL, FUSE_ROOT_ID);
 			continue;
 		}
@@ -1460,14 +1530,16 @@ uwatchevents(void)
 		}
 		if(w->members){
 			if(ev->mask & Entrychange){
+				ufs.root.gen++;
 				NOTE(FUSE_ROOT_ID, ev->name, FUSE_ROOT_ID);
 			}else if((c = findchild(&ufs.root, ev->name)) != NULL)
 				NOTE(0, NULL, unodeid(c));
 		}
 		for(x = w->nodes; x != NULL; x = x->wnext){
-			if(ev->mask & Entrychange)
+			if(ev->mask & Entrychange){
+				x->gen++;
 				NOTE(unodeid(x), ev->name, unodeid(x));
-			else if((c = findchild(x, ev->name)) != NULL)
+			}else if((c = findchild(x, ev->name)) != NULL)
 				NOTE(0, NULL, unodeid(c));
 		}
 	}
@@ -1508,6 +1580,14 @@ uownfd(int fd)
 }
 
 void
+urootchanged(void)
+{
+	pthread_mutex_lock(&ufs.lk);
+	ufs.root.gen++;
+	pthread_mutex_unlock(&ufs.lk);
+}
+
+void
 ufreeall(void)
 {
 	Node *x, *next;
@@ -1519,6 +1599,7 @@ ufreeall(void)
 			next = x->hnext;
 			if(x->fd >= 0)
 				close(x->fd);
+			putdirlocked(x->ls);
 			free(x->name);
 			free(x);
 		}

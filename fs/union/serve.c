@@ -406,6 +406,7 @@ add(UReq *q, const char *name, const char *spec, int fd)
 		ms->m[j++] = m;
 	uputms(cur);
 	setms(ms);
+	urootchanged();
 	/* A member in front may hide any name; one behind changes only the listing. */
 	if(q->flag & NS_MBEFORE)
 		uexpireroot(NULL, 0);
@@ -446,6 +447,7 @@ del(const char *name, int fd, int *left)
 	*left = ms->n;
 	uputms(cur);
 	setms(ms);
+	urootchanged();
 	/* Its names are dropped, not only expired: the kernel lets go of its files (and fds). */
 	uexpireroot(gone, 1);
 	uputmember(gone);
