@@ -140,6 +140,8 @@ uinit(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_SPLICE_READ |
 			FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_WRITEBACK_CACHE);
+	if(ufs.debug)
+		fprintf(stderr, "unionfs: capable %#x want %#x\n", conn->capable, conn->want);
 }
 
 /* The groups of process pid (its Groups: line); -1 if unknown. */
