@@ -33,6 +33,10 @@
  *	unionsec race DIR SECONDS
  *		rename DIR/a and DIR/b into each other in one thread while
  *		another opens and stats whichever exists, for SECONDS; "ok"
+ *	unionsec fakeunion DIR SOURCE SECONDS
+ *		a FUSE mount at DIR whose type is fuse.ns9union and whose
+ *		source is SOURCE (both are the mounter's to choose), served by
+ *		nobody: prints "ok" and holds /dev/fuse for SECONDS
  *	unionsec holddirs DIR N SECONDS
  *		open DIR N times (each an opendir of the file system) and read
  *		the first block of each listing, print "ok", and hold them open
@@ -476,6 +480,40 @@ race(const char *dir, int secs)
 }
 
 static int
+fakeunion(const char *dir, const char *source, int secs)
+{
+	char opt[64];
+	int fuse, fs, mnt;
+
+	fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if(fuse < 0)
+		return errname();
+	fs = syscall(SYS_fsopen, "fuse", 1);
+	if(fs < 0)
+		return errname();
+	snprintf(opt, sizeof opt, "%d", fuse);
+	if(syscall(SYS_fsconfig, fs, 1, "fd", opt, 0) < 0 ||
+	   syscall(SYS_fsconfig, fs, 1, "rootmode", "40000", 0) < 0)
+		return errname();
+	snprintf(opt, sizeof opt, "%d", (int)getuid());
+	if(syscall(SYS_fsconfig, fs, 1, "user_id", opt, 0) < 0)
+		return errname();
+	snprintf(opt, sizeof opt, "%d", (int)getgid());
+	if(syscall(SYS_fsconfig, fs, 1, "group_id", opt, 0) < 0 ||
+	   syscall(SYS_fsconfig, fs, 1, "source", source, 0) < 0 ||
+	   syscall(SYS_fsconfig, fs, 1, "subtype", "ns9union", 0) < 0 ||
+	   syscall(SYS_fsconfig, fs, 6, NULL, NULL, 0) < 0)
+		return errname();
+	mnt = syscall(SYS_fsmount, fs, 1, 0);
+	if(mnt < 0 || syscall(SYS_move_mount, mnt, "", AT_FDCWD, dir, 4) < 0)
+		return errname();
+	printf("ok\n");
+	fflush(stdout);
+	sleep(secs);
+	return 0;
+}
+
+static int
 holddirs(const char *dir, int n, int secs)
 {
 	char buf[4096];
@@ -514,8 +552,10 @@ main(int argc, char **argv)
 		return flood(argv[2], atoi(argv[3]));
 	if(argc == 4 && strcmp(argv[1], "race") == 0)
 		return race(argv[2], atoi(argv[3]));
+	if(argc == 5 && strcmp(argv[1], "fakeunion") == 0)
+		return fakeunion(argv[2], argv[3], atoi(argv[4]));
 	if(argc == 5 && strcmp(argv[1], "holddirs") == 0)
 		return holddirs(argv[2], atoi(argv[3]), atoi(argv[4]));
-	fprintf(stderr, "usage: unionsec reopen|sys|getfd|hello|bad|flood|race|holddirs ...\n");
+	fprintf(stderr, "usage: unionsec reopen|sys|getfd|hello|bad|flood|race|fakeunion|holddirs ...\n");
 	return 2;
 }

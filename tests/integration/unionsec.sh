@@ -416,4 +416,25 @@ is "$(finished "$TD/kill")" "done" "kill -9: a request the server held ends"
 is "$(ls "$S/ku" 2>&1)" "ls: cannot access '$S/ku': Transport endpoint is not connected" "kill -9: the union says so"
 ok "kill -9: unmount cleans up" N unmount "$S/ku"
 
+# ---- 10. who serves a union is taken from its mount's source ----
+# Anyone may make a FUSE mount (a user, in a name space of its own) and
+# name its type and source; a root union's source (pid and cookie) is in
+# every mountinfo.  Root's ns9, reading the user's name space, must not
+# take the user's mount for root's union.
+userfuse
+mkdir "$S/fa" "$S/fu0" "$UHOME/fake"
+chown "$TUID:$TUID" "$UHOME/fake"
+N bind -a "$S/fa" "$S/fu0"
+SERVERS="$SERVERS $(upid "$S/fu0")"
+src=$(awk -v d="$S/fu0" '$5 == d { for (i = 7; $i != "-"; i++) ; print $(i+2) }' /proc/self/mountinfo)
+(asuser "$UNS9" rfork -n "$US" fakeunion "$UHOME/fake" "$src" 20 >"$TD/fake" 2>&1) &
+i=0; while [ $i -lt 100 ] && [ "$(cat "$TD/fake" 2>/dev/null)" != ok ]; do sleep 0.1; i=$((i + 1)); done
+FK=$(pgrep -n -u "$TUID" -f 'unionsec fakeunion')
+if [ "$(cat "$TD/fake" 2>/dev/null)" = ok ] && [ -n "$FK" ]; then
+	is "$(N ns "$FK" | grep -c "^bind -a $S/fa $UHOME/fake\$")" "0" "forged source: a user's mount is not shown as root's union"
+	kill "$FK" 2>/dev/null
+else
+	skip "forged source: no user FUSE mount ($(cat "$TD/fake" 2>/dev/null))"
+fi
+
 done_testing
