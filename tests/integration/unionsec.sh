@@ -437,4 +437,49 @@ else
 	skip "forged source: no user FUSE mount ($(cat "$TD/fake" 2>/dev/null))"
 fi
 
+# ---- 11. a root server that cannot become the caller must not act at all ----
+# A root server in a user namespace (a container's root) serving a caller
+# that has a group this namespace does not map (it came in from outside
+# with it): the caller's groups cannot be set, and the request must fail,
+# not run as whoever the worker was before (root, after root's request).
+mkdir "$S/gd" "$S/gr" "$S/gu"
+chown "$TUID:$TUID" "$S/gd"
+echo root >"$S/gr/victim"
+cat >"$SCR/bin/groups.sh" <<'EOF'
+timeout 30 "$NS9" bind -b "$S/gd" "$S/gr" && timeout 30 "$NS9" bind "$S/gr" "$S/gu" || exit 1
+echo ready
+sleep 60
+EOF
+export NS9 S
+unshare -U -m --propagation private sh -c 'i=0
+	while [ -z "$(cat /proc/self/uid_map)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	exec sh "$1"' sh "$SCR/bin/groups.sh" >"$TD/groups" 2>&1 &
+G=$!
+i=0; while [ $i -lt 50 ] && [ "$(readlink /proc/$G/ns/user)" = "$(readlink /proc/self/ns/user)" ]; do sleep 0.1; i=$((i + 1)); done
+echo "0 0 5000" >/proc/$G/uid_map && echo "0 0 5000" >/proc/$G/gid_map
+i=0; while [ $i -lt 100 ] && [ "$(cat "$TD/groups" 2>/dev/null)" != ready ]; do sleep 0.1; i=$((i + 1)); done
+if [ "$(cat "$TD/groups" 2>/dev/null)" = ready ]; then
+	GP=$(awk -v d="$S/gu" '$5 == d { for (i = 7; $i != "-"; i++) ; s = $(i+2) } END { split(s, f, "!"); print f[2] }' \
+		/proc/$G/mountinfo)
+	SERVERS="$SERVERS $GP"
+	for k in 1 2 3; do
+		timeout 10 nsenter -t "$G" -U -m --preserve-credentials stat "$S/gu/victim" >/dev/null 2>&1
+		timeout 10 setpriv --groups "$TUID" --regid "$TUID" -- nsenter -t "$G" -U -m --preserve-credentials -- \
+			setpriv --reuid "$TUID" --inh-caps=-all --bounding-set=-all -- rm -f "$S/gu/victim" 2>/dev/null
+	done
+	is "$(ls "$S/gr")" "victim" "groups: the caller itself may not remove root's file (its real path denies it)"
+	for k in 1 2 3 4 5 6 7 8 9 10; do
+		# root's requests (lookups of new names reach the server): every worker was last root
+		timeout 10 nsenter -t "$G" -U -m --preserve-credentials sh -c \
+			'for i in 1 2 3 4 5 6; do stat "$1/none$2.$i" >/dev/null 2>&1; done' sh "$S/gu" "$k"
+		timeout 10 setpriv --groups "$TUID,60000" --regid "$TUID" -- nsenter -t "$G" -U -m --preserve-credentials -- \
+			setpriv --reuid "$TUID" --inh-caps=-all --bounding-set=-all -- rm -f "$S/gu/victim" 2>/dev/null
+		[ -e "$S/gr/victim" ] || break
+	done
+	is "$(ls "$S/gr")" "victim" "groups: a caller whose groups a root server cannot take does not act as root"
+else
+	skip "groups: no union in a user namespace ($(cat "$TD/groups" 2>/dev/null))"
+fi
+kill "$G" 2>/dev/null
+
 done_testing
