@@ -15,7 +15,9 @@
  * message per member (carrying the member's fd when asked).
  *
  * The mount's source is "ns9union!PID!COOKIE" (fstype fuse.ns9union);
- * Uhello returns both, so a client checks it reached the right server.
+ * anyone can make a FUSE mount that says so, so a client checks what
+ * Uhello returns: the pid, the cookie, and the device of the mount it
+ * found, which only the real server serves.
  */
 #ifndef NS9_UNION_H
 #define NS9_UNION_H
@@ -33,11 +35,13 @@ enum {
 };
 
 enum {
-	Uhello = 1,	/* -> n: pid, cookie, name: "DEV INO" of the union's mount namespace or "" */
+	Uhello = 1,	/* -> n: pid, cookie, flag and verb: major and minor of the union's
+			 * device (0 before Ustart), name: "DEV INO" of its mount namespace or "" */
 	Uadd,		/* flag (NS_MBEFORE/NS_MAFTER/NS_MCREATE/NS_MCACHE), verb, name, spec; fd */
 	Udel,		/* fd (identity) or name (a 9P member's service) -> n: members left */
 	Ulist,		/* flag 1: with fds -> n, then n member replies */
 	Ustart,		/* serve: the mount exists */
+	Uresolve,	/* fd: a directory of this union's mount -> the member directory it is (fd) */
 };
 
 /* verb of a member: what made it (NS_BIND, NS_MOUNT), or USELF for old itself. */

@@ -51,6 +51,7 @@ ugetms(void)
 
 static void unwatch(int wd, Node *n, int member);
 static void putdirlocked(Dir *d);
+static int locate(Node *n, char *name);
 
 /* Called with ufs.lk held. */
 static void
@@ -432,7 +433,13 @@ dircached(Node *d, Members *ms)
 static int
 nodecached(Node *n)
 {
-	return n->parent == &ufs.root ? n->m->cache : n->parent->wd >= 0;
+	int c;
+
+	/* under the lock: a rename may change the parent */
+	pthread_mutex_lock(&ufs.lk);
+	c = n->parent == &ufs.root ? n->m->cache : n->parent->wd >= 0;
+	pthread_mutex_unlock(&ufs.lk);
+	return c;
 }
 
 static double
@@ -591,8 +598,15 @@ nodestat(Node *n, struct fuse_file_info *fi, struct stat *st)
 		r = fstat((int)fi->fh, st);
 	else if(n->fd >= 0)
 		r = fstat(n->fd, st);
-	else
-		r = fstatat(pfd(n), n->name, st, AT_SYMLINK_NOFOLLOW);
+	else{
+		char name[NAME_MAX + 1];
+		int dfd;
+
+		dfd = locate(n, name);
+		r = dfd < 0 ? -1 : fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW);
+		if(dfd >= 0)
+			close(dfd);
+	}
 	if(r == 0)
 		fixstat(st);
 	return r;
@@ -626,16 +640,31 @@ ugetattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_attr(req, &st, attrtmo(n));
 }
 
-/* The directory and name a node is changed through; the root: its first member. */
+/*
+ * The directory fd (a dup, to close) and the name of node n, copied under
+ * the lock: a rename changes both, and may free the old ones meanwhile.
+ */
 static int
-where(Node *n, const char **namep)
+locate(Node *n, char *name)
+{
+	int fd;
+
+	pthread_mutex_lock(&ufs.lk);
+	fd = fcntl(pfd(n), F_DUPFD_CLOEXEC, 0);
+	snprintf(name, NAME_MAX + 1, "%s", n->name);
+	pthread_mutex_unlock(&ufs.lk);
+	return fd;
+}
+
+/* The directory and name a node is changed through; not the root. */
+static int
+where(Node *n, char *name)
 {
 	if(n == &ufs.root){
 		errno = EPERM;
 		return -1;
 	}
-	*namep = n->name;
-	return pfd(n);
+	return locate(n, name);
 }
 
 static void
@@ -643,12 +672,12 @@ usetattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set, struct fuse_fi
 {
 	struct timespec ts[2];
 	struct stat st;
-	const char *name;
+	char name[NAME_MAX + 1];
 	Node *n;
 	int dfd, fd, r;
 
 	n = getnode(ino);
-	dfd = where(n, &name);
+	dfd = where(n, name);
 	if(dfd < 0){
 		fuse_reply_err(req, errno);
 		return;
@@ -701,8 +730,10 @@ usetattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set, struct fuse_fi
 	}
 	if(r < 0){
 		fuse_reply_err(req, errno);
+		close(dfd);
 		return;
 	}
+	close(dfd);
 	if(nodestat(n, fi, &st) < 0){
 		fuse_reply_err(req, errno);
 		return;
@@ -713,19 +744,19 @@ usetattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set, struct fuse_fi
 static void
 ureadlink(fuse_req_t req, fuse_ino_t ino)
 {
-	char buf[PATH_MAX + 1];
-	const char *name;
+	char buf[PATH_MAX + 1], name[NAME_MAX + 1];
 	Node *n;
 	ssize_t r;
 	int dfd;
 
 	n = getnode(ino);
-	dfd = where(n, &name);
+	dfd = where(n, name);
 	if(dfd < 0){
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
 	r = readlinkat(dfd, name, buf, sizeof buf - 1);
+	close(dfd);
 	if(r < 0){
 		fuse_reply_err(req, errno);
 		return;
@@ -875,7 +906,15 @@ ulink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t pino, const char *name)
 		fuse_reply_err(req, errno);
 		goto out;
 	}
-	r = linkat(pfd(n), n->name, mk.dfd, name, 0);
+	{
+		char old[NAME_MAX + 1];
+		int dfd;
+
+		dfd = locate(n, old);
+		r = dfd < 0 ? -1 : linkat(dfd, old, mk.dfd, name, 0);
+		if(dfd >= 0)
+			close(dfd);
+	}
 	if(r < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -1042,7 +1081,15 @@ uopen(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * hold a worker), and open only the file the node is: a name that now
 	 * holds another file is ESTALE, and the kernel looks it up again.
 	 */
-	fd = openat(pfd(n), n->name, (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	{
+		char name[NAME_MAX + 1];
+		int dfd;
+
+		dfd = locate(n, name);
+		fd = dfd < 0 ? -1 : openat(dfd, name, (fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if(dfd >= 0)
+			close(dfd);
+	}
 	if(fd < 0){
 		fuse_reply_err(req, errno == ELOOP ? ESTALE : errno);
 		return;
@@ -1430,7 +1477,15 @@ ustatfs(fuse_req_t req, fuse_ino_t ino)
 	if(n != &ufs.root && n->fd >= 0)
 		r = fstatvfs(n->fd, &sv);
 	else if(n != &ufs.root)
-		r = fstatvfs(pfd(n), &sv);
+		{
+			char name[NAME_MAX + 1];
+			int dfd;
+
+			dfd = locate(n, name);
+			r = dfd < 0 ? -1 : fstatvfs(dfd, &sv);
+			if(dfd >= 0)
+				close(dfd);
+		}
 	else{
 		ms = ugetms();
 		r = -1;

@@ -179,7 +179,7 @@ groupsof(pid_t pid, gid_t *g, int max)
  * checks the caller's rights itself, as through its own path, and what is
  * made is the caller's.  A caller's groups are read at most once a second.
  */
-static void
+static int
 become(const void *req)
 {
 	static __thread struct {
@@ -199,25 +199,69 @@ become(const void *req)
 	int n;
 
 	if(!ufs.isroot)
-		return;
+		return 0;
 	memcpy(&h, req, sizeof h);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 	if(cur.set && cur.uid == h.uid && cur.gid == h.gid && cur.pid == (pid_t)h.pid && now.tv_sec - cur.t < 1)
-		return;
+		return 0;
+	cur.set = 0;
 	if(h.uid == 0)
 		n = ufs.nselfgroups;
 	else if((n = groupsof(h.pid, g, Maxgroups)) < 0)
 		n = 0;
-	if(syscall(SYS_setgroups, n, h.uid == 0 ? ufs.selfgroups : g) < 0 || syscall(SYS_setfsgid, h.gid) < 0 ||
-	   syscall(SYS_setfsuid, h.uid) < 0){
-		cur.set = 0;
-		return;
-	}
+	/*
+	 * Groups this user namespace cannot hold are dropped (fewer rights,
+	 * never more); an id that does not take is no identity at all: the
+	 * request is refused, never run as whoever came before.
+	 * setfsuid/setfsgid say nothing of failure: read back with -1.
+	 */
+	if(syscall(SYS_setgroups, n, h.uid == 0 ? ufs.selfgroups : g) < 0 && syscall(SYS_setgroups, 0, NULL) < 0)
+		return -1;
+	syscall(SYS_setfsgid, h.gid);
+	if((gid_t)syscall(SYS_setfsgid, -1) != h.gid)
+		return -1;
+	syscall(SYS_setfsuid, h.uid);
+	if((uid_t)syscall(SYS_setfsuid, -1) != h.uid)
+		return -1;
 	cur.set = 1;
 	cur.uid = h.uid;
 	cur.gid = h.gid;
 	cur.pid = h.pid;
 	cur.t = now.tv_sec;
+	return 0;
+}
+
+/* Requests that touch no file and want no answer (or libfuse's own): run whoever sent them. */
+static int
+noreply(const void *req)
+{
+	uint32_t op;
+
+	memcpy(&op, (const char *)req + 4, sizeof op);
+	return op == 2 || op == 42 || op == 36 || op == 26 || op == 38;	/* FORGET, BATCH_FORGET, INTERRUPT, INIT, DESTROY */
+}
+
+/* Answer a request with an error, without libfuse (it has not seen it). */
+static void
+refuse(const void *req, int err)
+{
+	struct {
+		uint32_t len, opcode;
+		uint64_t unique;
+	} in;
+	struct {
+		uint32_t len;
+		int32_t error;
+		uint64_t unique;
+	} out;
+	ssize_t r;
+
+	memcpy(&in, req, sizeof in);
+	out.len = sizeof out;
+	out.error = -err;
+	out.unique = in.unique;
+	r = write(ufs.fusefd, &out, sizeof out);
+	(void)r;
 }
 
 /*
@@ -245,9 +289,10 @@ worker(void *arg)
 			pool.idle++;
 		}
 		pthread_mutex_unlock(&pool.lk);
-		if(!(fb.flags & FUSE_BUF_IS_FD) && (size_t)n >= 40)
-			become(fb.mem);
-		fuse_session_process_buf(ufs.se, &fb);
+		if(!(fb.flags & FUSE_BUF_IS_FD) && (size_t)n >= 40 && become(fb.mem) < 0 && !noreply(fb.mem))
+			refuse(fb.mem, EACCES);
+		else
+			fuse_session_process_buf(ufs.se, &fb);
 		pthread_mutex_lock(&pool.lk);
 		pool.idle++;
 		pthread_mutex_unlock(&pool.lk);
@@ -595,6 +640,8 @@ control(int ctl)
 			memset(&r, 0, sizeof r);
 			r.n = getpid();
 			r.cookie = ufs.cookie;
+			r.flag = major(ufs.dev);
+			r.verb = minor(ufs.dev);
 			r.nname = strlen(ufs.nsid);
 			reply(rfd, &r, ufs.nsid, r.nname, NULL, 0, -1);
 		}
@@ -616,6 +663,19 @@ control(int ctl)
 		break;
 	case Ulist:
 		list(rfd, q.flag & 1);
+		break;
+	case Uresolve:
+		i = fd >= 0 ? uownfd(fd) : -1;
+		if(i < 0){
+			seterr(EINVAL, "not a directory below this union's root");
+			replyerr(rfd);
+		}else{
+			URep r;
+
+			memset(&r, 0, sizeof r);
+			reply(rfd, &r, NULL, 0, NULL, 0, i);
+			close(i);
+		}
 		break;
 	case Ustart:
 		if(start() < 0)

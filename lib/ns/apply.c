@@ -229,7 +229,23 @@ ns_bind(const char *new, const char *old, int flag)
 	r = unionnew(new, old, flag, ctx);
 	if(r != 0)
 		return r < 0 ? -1 : 0;
-	tree = opentree(new, ctx);
+	tree = -2;
+	if(flag & NS_MORDER){
+		char *path;
+		int dev;
+
+		if(new[0] != 0 && ns_devresolve(new, &path, &dev) == 0){
+			if(dev >= 0)
+				close(dev);
+			else
+				tree = ns_uniondir(path, ctx);
+			free(path);
+		}
+		if(tree == -1)
+			return -1;
+	}
+	if(tree == -2)
+		tree = opentree(new, ctx);
 	if(tree < 0)
 		return -1;
 	if(flag & NS_MORDER){

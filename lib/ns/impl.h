@@ -68,10 +68,17 @@ char *ns_absname(const char *s);
 int ns_unionof(const char *path, NsMember **mp, int *np, const char *ctx);
 /* add[] (consumed) join the union at old, or make one of [old, add...] (-a) or [add..., old] (-b). */
 int ns_unionadd(NsMember *add, int nadd, const char *old, int flag, const char *ctx);
+/*
+ * If path is a directory below the root of an ns9 union: the member
+ * directory it is (an O_PATH fd from that union's server), so that a union
+ * never holds another's mount (two holding each other would never end).
+ * -2: not in a union; -1: error.
+ */
+int ns_uniondir(const char *path, const char *ctx);
 /* A new union of m[] (consumed) replaces what is at old (MREPL of a union: Plan 9's copy). */
 int ns_unioncopy(NsMember *m, int n, const char *old, const char *ctx);
 /* unmount new old where old is a union: 1 done, 0 old is not a union, -1 error. */
 int ns_unionremove(const char *new, const char *old, const char *ctx);
-/* The members of the union mount with this source (no fds). */
-int ns_unionlist(const char *source, NsMember **mp, int *np);
+/* The members of the union mount with this source and device (no fds). */
+int ns_unionlist(const char *source, unsigned maj, unsigned min, NsMember **mp, int *np);
 #endif

@@ -474,7 +474,7 @@ unionlines(Buf *out, const NsMount *m)
 
 	if(strcmp(m->fstype, "fuse.ns9union") != 0)
 		return 0;
-	if(ns_unionlist(m->source, &u, &n) < 0){
+	if(ns_unionlist(m->source, m->major, m->minor, &u, &n) < 0){
 		bufprint(out, "# ns9: union, members unknown (%s) ", errtext());
 		escape(out, m->point);
 		bufputc(out, '\n');

@@ -291,7 +291,7 @@ samens(const char *nsid)
  * not NULL): whether the union is in the caller's mount namespace.
  */
 static int
-uconnect(const char *source, int *samensp, const char *ctx)
+uconnect(const char *source, unsigned maj, unsigned min, int *samensp, const char *ctx)
 {
 	uint64_t cookie;
 	socklen_t len;
@@ -334,7 +334,7 @@ uconnect(const char *source, int *samensp, const char *ctx)
 	}
 	close(rs);
 	n = r.n;
-	if(n != (uint32_t)pid || r.cookie != cookie){
+	if(n != (uint32_t)pid || r.cookie != cookie || r.flag != maj || r.verb != min){
 		free(nsid);
 		goto notit;
 	}
@@ -344,7 +344,7 @@ uconnect(const char *source, int *samensp, const char *ctx)
 	close(pidfd);
 	return sock;
 notit:
-	seterr(ENOTCONN, "%s: the union server is gone (pid %d is another process)", ctx, (int)pid);
+	seterr(ENOTCONN, "%s: the union server is gone (pid %d does not serve this mount)", ctx, (int)pid);
 bad:
 	close(sock);
 	close(pidfd);
@@ -362,9 +362,9 @@ mountroot(int fd)
 	return (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
-/* If fd is the root of an ns9 union mount: 1 and its source; else 0. */
+/* If fd is the root of an ns9 union mount: 1, its source and device; else 0. */
 static int
-unionsource(int fd, char **sourcep)
+unionsource(int fd, char **sourcep, unsigned *maj, unsigned *min)
 {
 	struct statx sx;
 	NsTable t;
@@ -381,6 +381,8 @@ unionsource(int fd, char **sourcep)
 		if((uint64_t)t.m[i].id == sx.stx_mnt_id){
 			if(strcmp(t.m[i].fstype, "fuse.ns9union") == 0){
 				*sourcep = estrdup(t.m[i].source);
+				*maj = t.m[i].major;
+				*min = t.m[i].minor;
 				r = 1;
 			}
 			break;
@@ -543,17 +545,18 @@ int
 ns_unionof(const char *path, NsMember **mp, int *np, const char *ctx)
 {
 	char *source;
+	unsigned maj, min;
 	int fd, sock, r;
 
 	fd = open(path, O_PATH | O_CLOEXEC);
 	if(fd < 0)
 		return 0;
 	source = NULL;
-	r = unionsource(fd, &source);
+	r = unionsource(fd, &source, &maj, &min);
 	close(fd);
 	if(r <= 0)
 		return 0;
-	sock = uconnect(source, NULL, ctx);
+	sock = uconnect(source, maj, min, NULL, ctx);
 	free(source);
 	if(sock < 0)
 		return -1;
@@ -587,6 +590,7 @@ ns_unionadd(NsMember *add, int nadd, const char *old, int flag, const char *ctx)
 	struct stat st;
 	NsMember *m, *all;
 	char *opath, *source;
+	unsigned maj, min;
 	int ofd, sock, i, j, n, r, mnt, same;
 
 	opath = source = NULL;
@@ -613,8 +617,8 @@ ns_unionadd(NsMember *add, int nadd, const char *old, int flag, const char *ctx)
 			perr(Emount, "%s", ctx);
 			goto out;
 		}
-	if(unionsource(ofd, &source)){
-		sock = uconnect(source, &same, ctx);
+	if(unionsource(ofd, &source, &maj, &min)){
+		sock = uconnect(source, maj, min, &same, ctx);
 		if(sock < 0)
 			goto out;
 		if(same){
@@ -695,6 +699,52 @@ out:
 }
 
 int
+ns_uniondir(const char *path, const char *ctx)
+{
+	struct statx sx;
+	NsTable t;
+	char *source;
+	unsigned maj, min;
+	int fd, sock, rs, got, i;
+	URep r;
+
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if(fd < 0)
+		return -2;	/* the caller's own open says what is wrong */
+	source = NULL;
+	if(mountroot(fd) || statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID) ||
+	   ns_readtable(0, &t) < 0){
+		close(fd);
+		return -2;
+	}
+	for(i = 0; i < t.n; i++)
+		if((uint64_t)t.m[i].id == sx.stx_mnt_id && strcmp(t.m[i].fstype, "fuse.ns9union") == 0){
+			source = estrdup(t.m[i].source);
+			maj = t.m[i].major;
+			min = t.m[i].minor;
+		}
+	ns_freetable(&t);
+	if(source == NULL){
+		close(fd);
+		return -2;
+	}
+	got = -1;
+	sock = uconnect(source, maj, min, NULL, ctx);
+	free(source);
+	if(sock >= 0){
+		rs = sendreq(sock, Uresolve, 0, 0, NULL, NULL, fd, ctx);
+		if(rs >= 0){
+			if(recvrep(rs, &r, NULL, NULL, &got, ctx) == 0 && got < 0)
+				seterr(EIO, "%s: the union server sent no directory", ctx);
+			close(rs);
+		}
+		close(sock);
+	}
+	close(fd);
+	return got;
+}
+
+int
 ns_unioncopy(NsMember *m, int n, const char *old, const char *ctx)
 {
 	int r;
@@ -710,6 +760,7 @@ ns_unionremove(const char *new, const char *old, const char *ctx)
 	NsMember *m;
 	char *opath, *source, *npath, *name;
 	int ofd, sock, fd, tree, r, n, i, j, k, same;
+	unsigned maj, min;
 	struct stat st;
 	uint32_t left;
 
@@ -719,10 +770,10 @@ ns_unionremove(const char *new, const char *old, const char *ctx)
 	if(ofd < 0)
 		return -1;
 	r = 0;
-	if(!unionsource(ofd, &source))
+	if(!unionsource(ofd, &source, &maj, &min))
 		goto out;
 	r = -1;
-	sock = uconnect(source, &same, ctx);
+	sock = uconnect(source, maj, min, &same, ctx);
 	if(sock < 0)
 		goto out;
 	/* The member: what new is now (Plan 9 opens it), or a service by its name. */
@@ -787,11 +838,11 @@ out:
 }
 
 int
-ns_unionlist(const char *source, NsMember **mp, int *np)
+ns_unionlist(const char *source, unsigned maj, unsigned min, NsMember **mp, int *np)
 {
 	int sock, r;
 
-	sock = uconnect(source, NULL, "union");
+	sock = uconnect(source, maj, min, NULL, "union");
 	if(sock < 0)
 		return -1;
 	r = listmembers(sock, 0, mp, np, "union");
