@@ -830,15 +830,20 @@ made(fuse_req_t req, Node *parent, Made *mk, const char *name, struct fuse_file_
 	}
 }
 
+enum { Mknod, Symlink, Link };
+
+/* mknod, mkdir, symlink and link: the directory a new name goes in, the call, its entry. */
 static void
-umknod(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode, dev_t rdev)
+makename(fuse_req_t req, fuse_ino_t pino, const char *name, int kind, mode_t mode, dev_t rdev,
+	 const char *link, Node *src)
 {
+	char old[NAME_MAX + 1];
 	Made mk;
 	Node *parent;
-	int r;
+	int r, dfd;
 
 	parent = getnode(pino);
-	if(badname(name)){
+	if(badname(name) || src == &ufs.root){
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -846,71 +851,15 @@ umknod(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode, dev_t rde
 		fuse_reply_err(req, errno);
 		goto out;
 	}
-	if(S_ISDIR(mode))
-		r = mkdirat(mk.dfd, name, mode & 07777);
-	else
-		r = mknodat(mk.dfd, name, mode, rdev);
-	if(r < 0)
-		fuse_reply_err(req, errno);
-	else
-		made(req, parent, &mk, name, NULL);
-out:
-	uputms(mk.ms);
-}
-
-static void
-umkdir(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode)
-{
-	umknod(req, pino, name, S_IFDIR | (mode & 07777), 0);
-}
-
-static void
-usymlink(fuse_req_t req, const char *link, fuse_ino_t pino, const char *name)
-{
-	Made mk;
-	Node *parent;
-	int r;
-
-	parent = getnode(pino);
-	if(badname(name)){
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	if(target(parent, &mk) < 0){
-		fuse_reply_err(req, errno);
-		goto out;
-	}
-	r = symlinkat(link, mk.dfd, name);
-	if(r < 0)
-		fuse_reply_err(req, errno);
-	else
-		made(req, parent, &mk, name, NULL);
-out:
-	uputms(mk.ms);
-}
-
-static void
-ulink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t pino, const char *name)
-{
-	Made mk;
-	Node *n, *parent;
-	int r;
-
-	n = getnode(ino);
-	parent = getnode(pino);
-	if(badname(name) || n == &ufs.root){
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	if(target(parent, &mk) < 0){
-		fuse_reply_err(req, errno);
-		goto out;
-	}
-	{
-		char old[NAME_MAX + 1];
-		int dfd;
-
-		dfd = locate(n, old);
+	switch(kind){
+	case Mknod:
+		r = S_ISDIR(mode) ? mkdirat(mk.dfd, name, mode & 07777) : mknodat(mk.dfd, name, mode, rdev);
+		break;
+	case Symlink:
+		r = symlinkat(link, mk.dfd, name);
+		break;
+	default:
+		dfd = locate(src, old);
 		r = dfd < 0 ? -1 : linkat(dfd, old, mk.dfd, name, 0);
 		if(dfd >= 0)
 			close(dfd);
@@ -921,6 +870,30 @@ ulink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t pino, const char *name)
 		made(req, parent, &mk, name, NULL);
 out:
 	uputms(mk.ms);
+}
+
+static void
+umknod(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode, dev_t rdev)
+{
+	makename(req, pino, name, Mknod, mode, rdev, NULL, NULL);
+}
+
+static void
+umkdir(fuse_req_t req, fuse_ino_t pino, const char *name, mode_t mode)
+{
+	makename(req, pino, name, Mknod, S_IFDIR | (mode & 07777), 0, NULL, NULL);
+}
+
+static void
+usymlink(fuse_req_t req, const char *link, fuse_ino_t pino, const char *name)
+{
+	makename(req, pino, name, Symlink, 0, 0, link, NULL);
+}
+
+static void
+ulink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t pino, const char *name)
+{
+	makename(req, pino, name, Link, 0, 0, NULL, getnode(ino));
 }
 
 static void

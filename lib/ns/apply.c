@@ -90,8 +90,8 @@ opentree(const char *name, const char *ctx)
 }
 
 /* Open old for attaching (O_PATH); devices that are paths are allowed. */
-static int
-openold(const char *old, const char *ctx, char **pathp)
+int
+ns_openold(const char *old, const char *ctx, char **pathp)
 {
 	char *path;
 	int fd, tree;
@@ -123,7 +123,7 @@ ns_attach(int tree, const char *old, const char *ctx)
 	int ofd, r;
 
 	opath = NULL;
-	ofd = openold(old, ctx, &opath);
+	ofd = ns_openold(old, ctx, &opath);
 	if(ofd < 0){
 		close(tree);
 		return -1;
@@ -400,7 +400,7 @@ ns_unmount(const char *new, const char *old)
 			return r < 0 ? -1 : 0;
 	}
 	opath = NULL;
-	ofd = openold(old, ctx, &opath);
+	ofd = ns_openold(old, ctx, &opath);
 	if(ofd < 0)
 		return -1;
 	r = -1;

@@ -41,6 +41,8 @@ uint64_t ns_capeff(void);
  * (apply.c; MREPL as Plan 9 does it).
  */
 int ns_attach(int tree, const char *old, const char *ctx);
+/* old's path (*pathp, malloc'd) and an O_PATH fd of what is there (the top mount). */
+int ns_openold(const char *old, const char *ctx, char **pathp);
 /* mount of a 9P service (mount9p.c): dial, FUSE mount, 9pfuse server, attach. */
 int ns_mount9p(const char *srv, const char *old, int flag, const char *spec, const char *ctx);
 /* The same, but the serving mount is returned detached (a union member). */

@@ -516,31 +516,6 @@ ns_absname(const char *s)
 	return b.s;
 }
 
-/* old: its path, and an O_PATH fd of what is there (the top mount). */
-static int
-openold(const char *old, char **pathp, const char *ctx)
-{
-	char *path;
-	int fd, tree;
-
-	if(old[0] == 0)
-		return seterr(ENOENT, "%s: empty file name", ctx);
-	if(ns_devresolve(old, &path, &tree) < 0)
-		return adderr("%s", ctx);
-	if(tree >= 0){
-		close(tree);
-		return perr(Ebadarg, "%s: cannot mount on a fresh file system", ctx);
-	}
-	fd = open(path, O_PATH | O_CLOEXEC);
-	if(fd < 0){
-		syserrpath(path, "%s", ctx);
-		free(path);
-		return -1;
-	}
-	*pathp = path;
-	return fd;
-}
-
 int
 ns_unionof(const char *path, NsMember **mp, int *np, const char *ctx)
 {
@@ -598,7 +573,7 @@ ns_unionadd(NsMember *add, int nadd, const char *old, int flag, const char *ctx)
 	r = -1;
 	m = NULL;
 	n = 0;
-	ofd = openold(old, &opath, ctx);
+	ofd = ns_openold(old, ctx, &opath);
 	if(ofd < 0)
 		goto out;
 	if(fstat(ofd, &st) < 0){
@@ -766,7 +741,7 @@ ns_unionremove(const char *new, const char *old, const char *ctx)
 
 	opath = source = name = NULL;
 	sock = fd = -1;
-	ofd = openold(old, &opath, ctx);
+	ofd = ns_openold(old, ctx, &opath);
 	if(ofd < 0)
 		return -1;
 	r = 0;
