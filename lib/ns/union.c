@@ -664,6 +664,7 @@ out:
 		if(add[i].fd >= 0)
 			close(add[i].fd);
 	}
+	free(add);
 	if(sock >= 0)
 		close(sock);
 	if(ofd >= 0)

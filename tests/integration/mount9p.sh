@@ -46,6 +46,9 @@ is "$("$NS9" rfork -n sh -c "for d in a b c d e; do umount $SCR/n/\$d; done
 	$NS9 ns | grep -F ' $SCR/n/'; cat $SCR/n/c/f")" "$(cat $TD/ns.txt)
 hello" "ns text replays to the same name space"
 
+# The replay's servers end with its name space (a little later under ASan).
+gone sh -c "[ \$(pgrep -c -f '^ns9 9pfuse') -gt 5 ]"
+
 # Unmount ends the server.
 n0=$(nfuse)
 ok "unmount" "$NS9" unmount $SCR/n/d
