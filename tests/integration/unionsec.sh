@@ -365,8 +365,13 @@ loop
 loop
 is "$(nfd "$LP")" "$f0" "leaks: the server's fds are flat over a long loop"
 r1=$(rss "$LP")
-is "$([ $((r1 - r0)) -lt 1024 ] && echo flat || echo "grew from $r0 to $r1 kB")" flat \
-	"leaks: the server's memory is flat over a long loop"
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+	# ASan keeps freed memory in its quarantine (256 MB): RSS says nothing there; its leak check does.
+	skip "leaks: the server's memory is flat over a long loop (not measured under ASan)"
+else
+	is "$([ $((r1 - r0)) -lt 1024 ] && echo flat || echo "grew from $r0 to $r1 kB")" flat \
+		"leaks: the server's memory is flat over a long loop"
+fi
 
 # ---- 7. odd names ----
 mkdir "$S/oa" "$S/ou"
