@@ -169,6 +169,12 @@ int ns_selfexe(void);
  */
 void ns_isolate(void);
 
+/*
+ * The device (st_dev) of the FUSE mount whose /dev/fuse fd is fusefd: the
+ * kernel (6.x) names the connection in the fd's fdinfo.  -1 if unknown.
+ */
+int ns_fusedev(int fusefd, unsigned *maj, unsigned *min);
+
 /* --- reading a name space (lib/ns/table.c, lib/ns/text.c) --- */
 
 typedef struct NsMount NsMount;

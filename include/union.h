@@ -70,4 +70,16 @@ struct URep {
 	uint64_t cookie;
 };
 
+/*
+ * One SOCK_SEQPACKET message with fds, for both ends (lib/ns/union.c).
+ * usend: iov[0..niov-1] and fds[0..nfd-1] (nfd <= UMAXFD).  urecv: the
+ * message into buf, and its first maxfd fds into fds (close-on-exec); any
+ * beyond are closed, and *nfdp says how many came.  A message or fd list
+ * cut short closes every fd and is EMSGSIZE.  Both return the length or -1.
+ */
+enum { UMAXFD = 8 };
+struct iovec;
+long usend(int sock, const struct iovec *iov, int niov, const int *fds, int nfd, int flags);
+long urecv(int sock, void *buf, unsigned long len, int *fds, int maxfd, int *nfdp, int flags);
+
 #endif

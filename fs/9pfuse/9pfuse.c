@@ -93,35 +93,6 @@ fs_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want &= ~(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
 }
 
-/*
- * This mount's device: the kernel (6.x) names the connection in the
- * /dev/fuse fd's fdinfo, as the st_dev of the mount.
- */
-static int
-fusedev(int fd, unsigned *maj, unsigned *min)
-{
-	char path[64], line[256];
-	unsigned long v;
-	FILE *f;
-	int rv;
-
-	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if(f == NULL)
-		return -1;
-	rv = -1;
-	while(fgets(line, sizeof line, f) != NULL)
-		if(sscanf(line, "fuse_connection: %lu", &v) == 1){
-			/* the kernel's dev_t: major << 20 | minor */
-			*maj = v >> 20;
-			*min = v & 0xfffff;
-			rv = 0;
-			break;
-		}
-	fclose(f);
-	return rv;
-}
-
 /* mountinfo escapes blanks, tabs, newlines and backslashes as \ooo. */
 static void
 unoctal(char *s)
@@ -186,7 +157,7 @@ detach(Fs *fs)
 	size_t cap, npts;
 	FILE *f;
 
-	if(fusedev(fs->fusefd, &maj, &min) < 0 || enterns(fs) < 0)
+	if(ns_fusedev(fs->fusefd, &maj, &min) < 0 || enterns(fs) < 0)
 		return;
 	f = fopen("/proc/thread-self/mountinfo", "re");
 	if(f == NULL)

@@ -315,13 +315,7 @@ onusr1(int sig)
 static void
 reply(int rfd, URep *r, const char *a, size_t na, const char *b, size_t nb, int fd)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr msg;
 	struct iovec iov[3];
-	struct cmsghdr *c;
 
 	iov[0].iov_base = r;
 	iov[0].iov_len = sizeof *r;
@@ -329,26 +323,13 @@ reply(int rfd, URep *r, const char *a, size_t na, const char *b, size_t nb, int 
 	iov[1].iov_len = na;
 	iov[2].iov_base = (void *)b;
 	iov[2].iov_len = nb;
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 3;
-	if(fd >= 0){
-		memset(&cm, 0, sizeof cm);
-		msg.msg_control = cm.b;
-		msg.msg_controllen = sizeof cm.b;
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	}
 	/*
 	 * A client that went away loses its answer.  One that does not read
 	 * holds this thread at most Sendms a message (SO_SNDTIMEO, set on
 	 * the reply socket when the request came): a long member list must
 	 * arrive whole, not be cut where the socket's buffer is full.
 	 */
-	if(sendmsg(rfd, &msg, MSG_NOSIGNAL) < 0){
+	if(usend(rfd, iov, 3, &fd, fd >= 0 ? 1 : 0, 0) < 0){
 	}
 }
 
@@ -524,29 +505,6 @@ list(int rfd, int withfds)
 	uputms(ms);
 }
 
-/* This mount's device: the kernel names the connection in the /dev/fuse fd's fdinfo. */
-static dev_t
-fusedev(int fd)
-{
-	char path[64], line[256];
-	unsigned long v;
-	dev_t d;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if(f == NULL)
-		return 0;
-	d = 0;
-	while(fgets(line, sizeof line, f) != NULL)
-		if(sscanf(line, "fuse_connection: %lu", &v) == 1){
-			d = makedev(v >> 20, v & 0xfffff);
-			break;
-		}
-	fclose(f);
-	return d;
-}
-
 static int
 start(void)
 {
@@ -561,7 +519,11 @@ start(void)
 	fcntl(ufs.fusefd, F_SETFL, fcntl(ufs.fusefd, F_GETFL) & ~O_NONBLOCK);
 	fcntl(ufs.fusefd, F_SETFD, FD_CLOEXEC);
 	ufs.started = 1;
-	ufs.dev = fusedev(ufs.fusefd);
+	{
+		unsigned maj, min;
+
+		ufs.dev = ns_fusedev(ufs.fusefd, &maj, &min) == 0 ? makedev(maj, min) : 0;
+	}
 	pthread_mutex_lock(&pool.lk);
 	for(i = 0; i < Nworker; i++)
 		if(pthread_create(&pool.th[pool.n], NULL, worker, NULL) == 0){
@@ -577,32 +539,14 @@ static void
 control(int ctl)
 {
 	char buf[UMAXMSG + 1], *name, *spec;
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(4 * sizeof(int))];
-	} cm;
-	struct msghdr msg;
-	struct iovec iov;
-	struct cmsghdr *c;
-	int fds[4], nfd, i, rfd, fd, left = 0;
-	ssize_t n;
+	int fds[2], nfd, i, rfd, fd, left = 0;
+	long n;
 	UReq q;
 
-	iov.iov_base = buf;
-	iov.iov_len = UMAXMSG;
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.b;
-	msg.msg_controllen = sizeof cm.b;
-	n = recvmsg(ctl, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	/* at most two fds are kept: more is a malformed request, and urecv closed the rest */
+	n = urecv(ctl, buf, UMAXMSG, fds, 2, &nfd, MSG_DONTWAIT);
 	if(n < 0)
 		return;
-	nfd = 0;
-	for(c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-		if(c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			for(i = 0; i < (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)) && nfd < 4; i++)
-				memcpy(&fds[nfd++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
 	rfd = nfd > 0 ? fds[0] : -1;
 	fd = nfd > 1 ? fds[1] : -1;
 	if(rfd >= 0){
@@ -616,7 +560,7 @@ control(int ctl)
 			goto out;
 		fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) & ~O_NONBLOCK);
 	}
-	if(rfd < 0 || nfd > 2 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof q)
+	if(rfd < 0 || nfd > 2 || (size_t)n < sizeof q)
 		goto out;
 	memcpy(&q, buf, sizeof q);
 	if(q.version != UVERSION || q.nname > UMAXMSG || q.nspec > UMAXMSG ||
@@ -694,8 +638,6 @@ out:
 		close(rfd);
 	if(fd >= 0)
 		close(fd);
-	for(i = 2; i < nfd; i++)
-		close(fds[i]);
 }
 
 int

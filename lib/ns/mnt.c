@@ -148,3 +148,28 @@ ns_isolate(void)
 	}
 	close(tmp);
 }
+
+int
+ns_fusedev(int fusefd, unsigned *maj, unsigned *min)
+{
+	char path[64], line[256];
+	unsigned long v;
+	FILE *f;
+	int rv;
+
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fusefd);
+	f = fopen(path, "re");
+	if(f == NULL)
+		return -1;
+	rv = -1;
+	while(fgets(line, sizeof line, f) != NULL)
+		if(sscanf(line, "fuse_connection: %lu", &v) == 1){
+			/* the kernel's dev_t: major << 20 | minor */
+			*maj = v >> 20;
+			*min = v & 0xfffff;
+			rv = 0;
+			break;
+		}
+	fclose(f);
+	return rv;
+}

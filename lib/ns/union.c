@@ -74,18 +74,93 @@ strndupe(const char *s, size_t n)
 	return p;
 }
 
+/* --- messages with fds (both ends) --- */
+
+long
+usend(int sock, const struct iovec *iov, int niov, const int *fds, int nfd, int flags)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(UMAXFD * sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct cmsghdr *c;
+
+	if(nfd < 0 || nfd > UMAXFD){
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = (struct iovec *)iov;
+	msg.msg_iovlen = niov;
+	if(nfd > 0){
+		memset(&cm, 0, sizeof cm);
+		msg.msg_control = cm.b;
+		msg.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
+	}
+	return sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+}
+
+long
+urecv(int sock, void *buf, unsigned long len, int *fds, int maxfd, int *nfdp, int flags)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(UMAXFD * sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	int i, k, fd, n;
+	ssize_t r;
+
+	*nfdp = 0;
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.b;
+	msg.msg_controllen = sizeof cm.b;
+	r = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+	if(r < 0)
+		return -1;
+	n = 0;
+	for(c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)){
+		if(c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for(i = 0; i < k; i++){
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+			if(n < maxfd)
+				fds[n] = fd;
+			else
+				close(fd);
+			n++;
+		}
+	}
+	*nfdp = n;
+	if(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)){
+		for(i = 0; i < n && i < maxfd; i++)
+			close(fds[i]);
+		*nfdp = 0;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return r;
+}
+
 /* --- talking to a server --- */
 
 static int
 sendreq(int sock, int op, int flag, int verb, const char *name, const char *spec, int fd, const char *ctx)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(2 * sizeof(int))];
-	} cm;
-	struct msghdr msg;
 	struct iovec iov[3];
-	struct cmsghdr *c;
 	int fds[2], rp[2];
 	UReq q;
 
@@ -108,20 +183,9 @@ sendreq(int sock, int op, int flag, int verb, const char *name, const char *spec
 	iov[1].iov_len = q.nname;
 	iov[2].iov_base = (void *)spec;
 	iov[2].iov_len = q.nspec;
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 3;
-	memset(&cm, 0, sizeof cm);
 	fds[0] = rp[1];
 	fds[1] = fd;
-	msg.msg_control = cm.b;
-	msg.msg_controllen = CMSG_SPACE((fd >= 0 ? 2 : 1) * sizeof(int));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN((fd >= 0 ? 2 : 1) * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, (fd >= 0 ? 2 : 1) * sizeof(int));
-	if(sendmsg(sock, &msg, MSG_NOSIGNAL) < 0){
+	if(usend(sock, iov, 3, fds, fd >= 0 ? 2 : 1, 0) < 0){
 		syserr("%s: union server", ctx);
 		close(rp[0]);
 		close(rp[1]);
@@ -139,16 +203,9 @@ static int
 recvrep(int rs, URep *r, char **name, char **spec, int *fd, const char *ctx)
 {
 	char buf[UMAXMSG + 1];
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr msg;
-	struct iovec iov;
-	struct cmsghdr *c;
 	struct pollfd p;
-	ssize_t n;
-	int got;
+	long n;
+	int got, nfd;
 
 	if(fd != NULL)
 		*fd = -1;
@@ -158,18 +215,10 @@ recvrep(int rs, URep *r, char **name, char **spec, int *fd, const char *ctx)
 		;
 	if(n == 0)
 		return seterr(ETIMEDOUT, "%s: the union server did not answer", ctx);
-	iov.iov_base = buf;
-	iov.iov_len = UMAXMSG;
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.b;
-	msg.msg_controllen = sizeof cm.b;
-	n = recvmsg(rs, &msg, MSG_CMSG_CLOEXEC);
 	got = -1;
-	for(c = CMSG_FIRSTHDR(&msg); n >= 0 && c != NULL; c = CMSG_NXTHDR(&msg, c))
-		if(c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int)))
-			memcpy(&got, CMSG_DATA(c), sizeof got);
+	n = urecv(rs, buf, UMAXMSG, &got, 1, &nfd, 0);
+	if(nfd == 0)
+		got = -1;
 	if(n <= 0 || (size_t)n < sizeof *r){
 		if(got >= 0)
 			close(got);
