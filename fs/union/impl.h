@@ -68,6 +68,7 @@ enum {
 	Nhash = 4096,
 	Nwhash = 1024,
 	Maxio = 1 << 20,
+	Maxgroups = 256,	/* a caller's supplementary groups taken */
 };
 
 typedef struct Fs Fs;
@@ -84,7 +85,7 @@ struct Fs {
 	int ndirfd;	/* directory nodes' fds, at most maxdirfd */
 	int maxdirfd;
 	int isroot;	/* acts as the caller of each request */
-	gid_t selfgroups[256];
+	gid_t selfgroups[Maxgroups];
 	int nselfgroups;
 	double tmo;	/* entry and attribute timeout of cached nodes */
 	uint64_t cookie;

@@ -29,7 +29,6 @@
 #include "impl.h"
 
 enum {
-	Maxgroups = 256,
 	Wmask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_ATTRIB |
 		IN_DELETE_SELF | IN_MOVE_SELF | IN_EXCL_UNLINK | IN_ONLYDIR,
 	Entrychange = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO,

@@ -37,7 +37,6 @@
 
 enum {
 	Nworker = 2,
-	Maxgroups = 256,
 	Maxworker = 16,
 	Startms = 30000,
 	Trimms = 5000,

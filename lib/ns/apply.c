@@ -65,30 +65,6 @@ isnsroot(int fd)
 	       a.stx_dev_major == b.stx_dev_major && a.stx_dev_minor == b.stx_dev_minor;
 }
 
-/*
- * A detached, private, recursive clone of what name resolves to (or a
- * fresh file system for a # device that makes one).  Returns the tree fd.
- */
-static int
-opentree(const char *name, const char *ctx)
-{
-	char *path;
-	int fd;
-
-	if(name[0] == 0)
-		return seterr(ENOENT, "%s: empty file name", ctx);
-	if(ns_devresolve(name, &path, &fd) < 0)
-		return adderr("%s", ctx);
-	if(fd < 0)
-		fd = ns_clonetree(path, 0, ctx);
-	else if(ns_private(fd, 0, ctx) < 0){
-		close(fd);
-		fd = -1;
-	}
-	free(path);
-	return fd;
-}
-
 /* Open old for attaching (O_PATH); devices that are paths are allowed. */
 int
 ns_openold(const char *old, const char *ctx, char **pathp)
@@ -177,29 +153,15 @@ out:
 }
 
 /*
- * bind of a union (new is one): the members are copied (plan9.md §2.4):
- * the first with the caller's flags, the rest after it, none MCREATE;
- * -c is allowed only for a union of one MCREATE member.  1 done, 0 new
- * is not a union, -1 error.
+ * bind of a union (new is one): the members m[] (consumed) are copied
+ * (plan9.md §2.4): the first with the caller's flags, the rest after it,
+ * none MCREATE; -c is allowed only for a union of one MCREATE member.
  */
 static int
-unionnew(const char *new, const char *old, int flag, const char *ctx)
+unioncopy(NsMember *m, int n, const char *old, int flag, const char *ctx)
 {
-	NsMember *m;
-	char *path;
-	int n, i, tree, r;
+	int i;
 
-	if(new[0] == 0 || ns_devresolve(new, &path, &tree) < 0)
-		return 0;	/* opentree says what is wrong */
-	if(tree >= 0){
-		close(tree);
-		free(path);
-		return 0;
-	}
-	r = ns_unionof(path, &m, &n, ctx);
-	free(path);
-	if(r <= 0)
-		return r;
 	if((flag & NS_MCREATE) && !(n == 1 && (m[0].flag & NS_MCREATE))){
 		ns_freemembers(m, n);
 		return perr(Emount, "%s", ctx);
@@ -210,54 +172,57 @@ unionnew(const char *new, const char *old, int flag, const char *ctx)
 			m[i].verb = NS_BIND;
 	}
 	if(flag & NS_MORDER)
-		r = ns_unionadd(m, n, old, flag, ctx);
-	else
-		r = ns_unioncopy(m, n, old, ctx);
-	return r < 0 ? -1 : 1;
+		return ns_unionadd(m, n, old, flag, ctx);
+	return ns_unioncopy(m, n, old, ctx);
 }
 
+/*
+ * new is resolved once: a # device that makes a file system, a union (its
+ * members copied), a directory below a union's root (the member directory
+ * it is), or else a path, bound as a detached, private, recursive clone.
+ */
 int
 ns_bind(const char *new, const char *old, int flag)
 {
-	char ctx[CTXMAX];
+	char ctx[CTXMAX], *path;
 	NsMember *m;
-	int tree, r;
+	int tree, n, r;
 
 	snprintf(ctx, sizeof ctx, "bind %s %s", new, old);
 	if(checkflag(flag, ctx) < 0)
 		return -1;
-	r = unionnew(new, old, flag, ctx);
-	if(r != 0)
-		return r < 0 ? -1 : 0;
-	tree = -2;
-	if(flag & NS_MORDER){
-		char *path;
-		int dev;
-
-		if(new[0] != 0 && ns_devresolve(new, &path, &dev) == 0){
-			if(dev >= 0)
-				close(dev);
-			else
-				tree = ns_uniondir(path, ctx);
-			free(path);
+	if(new[0] == 0)
+		return seterr(ENOENT, "%s: empty file name", ctx);
+	if(ns_devresolve(new, &path, &tree) < 0)
+		return adderr("%s", ctx);
+	if(tree >= 0){
+		free(path);
+		if(ns_private(tree, 0, ctx) < 0){
+			close(tree);
+			return -1;
 		}
-		if(tree == -1)
+	}else{
+		r = ns_unionof(path, &m, &n, ctx);
+		if(r != 0){
+			free(path);
+			return r < 0 ? -1 : unioncopy(m, n, old, flag, ctx);
+		}
+		tree = flag & NS_MORDER ? ns_uniondir(path, ctx) : -2;
+		if(tree == -2)
+			tree = ns_clonetree(path, 0, ctx);
+		free(path);
+		if(tree < 0)
 			return -1;
 	}
-	if(tree == -2)
-		tree = opentree(new, ctx);
-	if(tree < 0)
-		return -1;
-	if(flag & NS_MORDER){
-		m = emalloc(sizeof m[0]);
-		m->flag = flag & (NS_MCREATE | NS_MCACHE);
-		m->verb = NS_BIND;
-		m->name = ns_absname(new);
-		m->spec = NULL;
-		m->fd = tree;
-		return ns_unionadd(m, 1, old, flag, ctx);
-	}
-	return ns_attach(tree, old, ctx);
+	if(!(flag & NS_MORDER))
+		return ns_attach(tree, old, ctx);
+	m = emalloc(sizeof m[0]);
+	m->flag = flag & (NS_MCREATE | NS_MCACHE);
+	m->verb = NS_BIND;
+	m->name = ns_absname(new);
+	m->spec = NULL;
+	m->fd = tree;
+	return ns_unionadd(m, 1, old, flag, ctx);
 }
 
 /* Mount a Linux file system named fs!TYPE!SOURCE with options spec. */
