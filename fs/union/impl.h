@@ -59,13 +59,17 @@ struct Node {
 	int fd;		/* O_PATH fd of a directory, -1 */
 	int wd;		/* inotify watch of a directory, -1 */
 	Node *hnext;	/* by (parent, name) */
+	uint32_t h;	/* hash of (parent, name) */
+	int hashed;	/* in ufs.hash (a stale name is not) */
 	Node *wnext;	/* on the same watch */
 	Dir *ls;	/* its last listing, shared while gen is unchanged */
+	int bid;	/* passthrough: the backing id of its open files, 0 */
+	int nbid;	/* its opens using bid */
 	uint64_t gen;	/* counts changes of the directory */
 };
 
 enum {
-	Nhash = 4096,
+	Minhash = 1024,	/* buckets of ufs.hash, at least; grown and shrunk with the nodes */
 	Nwhash = 1024,
 	Maxio = 1 << 20,
 	Maxgroups = 256,	/* a caller's supplementary groups taken */
@@ -76,7 +80,9 @@ struct Fs {
 	pthread_mutex_t lk;	/* the member list, the node tables */
 	Members *ms;
 	Node root;
-	Node *hash[Nhash];
+	Node **hash;
+	size_t nhash;	/* a power of 2 */
+	size_t nnodes;	/* in hash */
 	Node *whash[Nwhash];	/* watched directory nodes, by wd */
 	struct fuse_session *se;
 	int fusefd;
@@ -94,6 +100,7 @@ struct Fs {
 	int debug;
 	int started;
 	int ending;
+	int passthrough;	/* the kernel reads and writes open member files itself */
 };
 
 extern Fs ufs;
@@ -118,4 +125,8 @@ void uexpire(uint64_t parent, const char *name);
 void uinvalentry(uint64_t parent, const char *name);
 void uinvalinode(uint64_t ino);
 uint64_t unodeid(Node *n);
+int ubackingopen(int fd);
+void ubackingclose(int id);
+int ureplyopenpt(fuse_req_t req, struct fuse_file_info *fi, int id);
+int ureplycreatept(fuse_req_t req, const struct fuse_entry_param *e, struct fuse_file_info *fi, int id);
 #endif

@@ -51,6 +51,8 @@ ugetms(void)
 static void unwatch(int wd, Node *n, int member);
 static void putdirlocked(Dir *d);
 static int locate(Node *n, char *name);
+static int backing(Node *n, int fd);
+static void unbacking(Node *n);
 
 /* Called with ufs.lk held. */
 static void
@@ -244,26 +246,75 @@ unodeid(Node *n)
 	return (uint64_t)(uintptr_t)n;
 }
 
-static unsigned
+/* FNV-1a of the parent's address and the name. */
+static uint32_t
 hashof(Node *parent, const char *name)
 {
-	unsigned h;
+	uintptr_t p;
+	uint32_t h;
+	size_t i;
 
-	h = (unsigned)((uintptr_t)parent >> 4);
-	while(*name)
-		h = h * 31 + (unsigned char)*name++;
-	return h % Nhash;
+	h = 2166136261u;
+	p = (uintptr_t)parent >> 4;
+	for(i = 0; i < sizeof p; i++){
+		h ^= (p >> (8 * i)) & 0xff;
+		h *= 16777619u;
+	}
+	while(*name){
+		h ^= (unsigned char)*name++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* The node table in nb buckets; with ufs.lk held. */
+static void
+rehash(size_t nb)
+{
+	Node **t, *n, *next;
+	size_t i;
+
+	t = emalloc(nb * sizeof t[0]);
+	for(i = 0; i < ufs.nhash; i++)
+		for(n = ufs.hash[i]; n != NULL; n = next){
+			next = n->hnext;
+			n->hnext = t[n->h & (nb - 1)];
+			t[n->h & (nb - 1)] = n;
+		}
+	free(ufs.hash);
+	ufs.hash = t;
+	ufs.nhash = nb;
 }
 
 static Node *
 findchild(Node *parent, const char *name)
 {
+	uint32_t h;
 	Node *n;
 
-	for(n = ufs.hash[hashof(parent, name)]; n != NULL; n = n->hnext)
-		if(n->parent == parent && strcmp(n->name, name) == 0)
+	if(ufs.nhash == 0)
+		return NULL;
+	h = hashof(parent, name);
+	for(n = ufs.hash[h & (ufs.nhash - 1)]; n != NULL; n = n->hnext)
+		if(n->h == h && n->parent == parent && strcmp(n->name, name) == 0)
 			return n;
 	return NULL;
+}
+
+/* Enter n under its (parent, name); with ufs.lk held. */
+static void
+hashin(Node *n)
+{
+	Node **b;
+
+	if(ufs.nnodes >= ufs.nhash)
+		rehash(ufs.nhash ? 2 * ufs.nhash : Minhash);
+	n->h = hashof(n->parent, n->name);
+	b = &ufs.hash[n->h & (ufs.nhash - 1)];
+	n->hnext = *b;
+	*b = n;
+	n->hashed = 1;
+	ufs.nnodes++;
 }
 
 static void
@@ -271,13 +322,18 @@ unhash(Node *n)
 {
 	Node **l;
 
-	if(n->name == NULL)
+	if(!n->hashed)
 		return;
-	for(l = &ufs.hash[hashof(n->parent, n->name)]; *l != NULL; l = &(*l)->hnext)
+	for(l = &ufs.hash[n->h & (ufs.nhash - 1)]; *l != NULL; l = &(*l)->hnext)
 		if(*l == n){
 			*l = n->hnext;
-			return;
+			break;
 		}
+	n->hashed = 0;
+	ufs.nnodes--;
+	/* the kernel forgot most of them: give the table back */
+	if(ufs.nhash > Minhash && ufs.nnodes < ufs.nhash / 8)
+		rehash(ufs.nhash / 4);
 }
 
 /* Drop a reference; with ufs.lk held. */
@@ -301,6 +357,13 @@ unref(Node *n)
 		free(n);
 		n = p;
 	}
+}
+
+/* The fd in an open file's fh; the backing id is above it. */
+static int
+fhfd(struct fuse_file_info *fi)
+{
+	return (int)(fi->fh & 0xffffffff);
 }
 
 /* The directory fd a node's name lives in. */
@@ -407,8 +470,7 @@ child(Node *parent, Member *m, int dirfd, const char *name, struct stat *st)
 	old = findchild(parent, name);
 	if(old != NULL)
 		unhash(old);	/* a stale name: the new file has it now */
-	n->hnext = ufs.hash[hashof(parent, name)];
-	ufs.hash[hashof(parent, name)] = n;
+	hashin(n);
 	if(fd >= 0 && m->cache)
 		n->wd = watch(fd, n, 0);
 	pthread_mutex_unlock(&ufs.lk);
@@ -594,7 +656,7 @@ nodestat(Node *n, struct fuse_file_info *fi, struct stat *st)
 	if(n == &ufs.root)
 		return rootstat(st);
 	if(fi != NULL && fi->fh != 0 && n->type != S_IFDIR)
-		r = fstat((int)fi->fh, st);
+		r = fstat(fhfd(fi), st);
 	else if(n->fd >= 0)
 		r = fstat(n->fd, st);
 	else{
@@ -684,7 +746,7 @@ usetattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set, struct fuse_fi
 	r = 0;
 	if(set & FUSE_SET_ATTR_MODE){
 		if(fi != NULL && fi->fh != 0 && n->type != S_IFDIR)
-			r = fchmod((int)fi->fh, a->st_mode & 07777);
+			r = fchmod(fhfd(fi), a->st_mode & 07777);
 		else{
 			/* fchmodat2 (Linux 6.6) does not follow a link swapped in; without it, the type we know is checked */
 			r = syscall(452, dfd, name, a->st_mode & 07777, AT_SYMLINK_NOFOLLOW);
@@ -703,7 +765,7 @@ usetattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set, struct fuse_fi
 			     (set & FUSE_SET_ATTR_GID) ? a->st_gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW);
 	if(r == 0 && (set & FUSE_SET_ATTR_SIZE)){
 		if(fi != NULL && fi->fh != 0)
-			r = ftruncate((int)fi->fh, a->st_size);
+			r = ftruncate(fhfd(fi), a->st_size);
 		else{
 			fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 			r = fd < 0 ? -1 : ftruncate(fd, a->st_size);
@@ -723,7 +785,7 @@ usetattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set, struct fuse_fi
 		else if(set & FUSE_SET_ATTR_MTIME)
 			ts[1] = a->st_mtim;
 		if(fi != NULL && fi->fh != 0 && n->type != S_IFDIR)
-			r = futimens((int)fi->fh, ts);
+			r = futimens(fhfd(fi), ts);
 		else
 			r = utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW);
 	}
@@ -805,11 +867,12 @@ made(fuse_req_t req, Node *parent, Made *mk, const char *name, struct fuse_file_
 	struct fuse_entry_param e;
 	struct stat st;
 	Node *n;
+	int id;
 
 	if(fstatat(mk->dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	   (n = child(parent, mk->m, mk->dfd, name, &st)) == NULL){
 		if(fi != NULL)
-			close((int)fi->fh);
+			close(fhfd(fi));
 		fuse_reply_err(req, errno);
 		return;
 	}
@@ -819,9 +882,15 @@ made(fuse_req_t req, Node *parent, Made *mk, const char *name, struct fuse_file_
 	fixstat(&e.attr);
 	e.attr_timeout = nodecached(n) ? ufs.tmo : 0;
 	e.entry_timeout = entrytmo(parent, mk->m, mk->ms);
-	if((fi != NULL ? fuse_reply_create(req, &e, fi) : fuse_reply_entry(req, &e)) != 0){
+	id = fi != NULL ? backing(n, fhfd(fi)) : -1;
+	if(id > 0)
+		fi->fh |= (uint64_t)id << 32;
+	if((id > 0 ? ureplycreatept(req, &e, fi, id) :
+	    fi != NULL ? fuse_reply_create(req, &e, fi) : fuse_reply_entry(req, &e)) != 0){
 		if(fi != NULL)
-			close((int)fi->fh);
+			close(fhfd(fi));
+		if(id > 0)
+			unbacking(n);
 		pthread_mutex_lock(&ufs.lk);
 		if(--n->nlookup == 0)
 			unref(n);
@@ -1016,8 +1085,7 @@ urename(fuse_req_t req, fuse_ino_t pino, const char *name, fuse_ino_t npino, con
 				unref(old->parent);
 				old->parent = parent;
 			}
-			old->hnext = ufs.hash[hashof(parent, name)];
-			ufs.hash[hashof(parent, name)] = old;
+			hashin(old);
 		}
 		free(n->name);
 		n->name = estrdup(newname);
@@ -1026,8 +1094,7 @@ urename(fuse_req_t req, fuse_ino_t pino, const char *name, fuse_ino_t npino, con
 			unref(n->parent);
 			n->parent = nparent;
 		}
-		n->hnext = ufs.hash[hashof(nparent, newname)];
-		ufs.hash[hashof(nparent, newname)] = n;
+		hashin(n);
 	}
 	pthread_mutex_unlock(&ufs.lk);
 	fuse_reply_err(req, 0);
@@ -1037,11 +1104,63 @@ out:
 
 /* --- files --- */
 
+/*
+ * Passthrough (serve.c): every open of a file uses one backing id, the
+ * kernel's rule, registered at its first open and given back at its last
+ * release.  -1: none (the file is served as usual).
+ */
+static int
+backing(Node *n, int fd)
+{
+	int id, other;
+
+	if(!ufs.passthrough || n->type != S_IFREG)
+		return -1;
+	pthread_mutex_lock(&ufs.lk);
+	if(n->nbid > 0){
+		n->nbid++;
+		id = n->bid;
+		pthread_mutex_unlock(&ufs.lk);
+		return id;
+	}
+	pthread_mutex_unlock(&ufs.lk);
+	id = ubackingopen(fd);
+	if(id < 0)
+		return -1;
+	pthread_mutex_lock(&ufs.lk);
+	if(n->nbid > 0){	/* another open registered it meanwhile */
+		n->nbid++;
+		other = n->bid;
+		pthread_mutex_unlock(&ufs.lk);
+		ubackingclose(id);
+		return other;
+	}
+	n->bid = id;
+	n->nbid = 1;
+	pthread_mutex_unlock(&ufs.lk);
+	return id;
+}
+
+static void
+unbacking(Node *n)
+{
+	int id;
+
+	pthread_mutex_lock(&ufs.lk);
+	id = 0;
+	if(n->nbid > 0 && --n->nbid == 0){
+		id = n->bid;
+		n->bid = 0;
+	}
+	pthread_mutex_unlock(&ufs.lk);
+	ubackingclose(id);
+}
+
 static void
 uopen(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Node *n;
-	int fd;
+	int fd, id;
 
 	n = getnode(ino);
 	if(n == &ufs.root){
@@ -1086,11 +1205,28 @@ uopen(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 */
 	if(n->type == S_IFREG && (fi->flags & O_ACCMODE) != O_WRONLY)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if((id = backing(n, fd)) > 0){
+		fi->fh |= (uint64_t)id << 32;
+		if(ureplyopenpt(req, fi, id) < 0){
+			close(fd);
+			unbacking(n);
+		}
+		return;
+	}
 	if(fuse_reply_open(req, fi) != 0)
 		close(fd);
 }
 
 static __thread char *iobuf;
+
+/* A worker's buffer of Maxio bytes for one answer. */
+static char *
+scratch(void)
+{
+	if(iobuf == NULL)
+		iobuf = erealloc(NULL, Maxio);	/* not zeroed: only what is written is sent */
+	return iobuf;
+}
 
 static void
 uread(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
@@ -1099,9 +1235,7 @@ uread(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_i
 
 	if(size > Maxio)
 		size = Maxio;
-	if(iobuf == NULL)
-		iobuf = emalloc(Maxio);
-	r = pread((int)fi->fh, iobuf, size, off);
+	r = pread(fhfd(fi), scratch(), size, off);
 	if(r < 0){
 		fuse_reply_err(req, errno);
 		return;
@@ -1113,7 +1247,7 @@ uread(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_i
 	 * member's own without it, docs/perf.md).
 	 */
 	if((size_t)r == size && size >= 65536)
-		readahead((int)fi->fh, off + r, 4 * (off_t)size);
+		readahead(fhfd(fi), off + r, 4 * (off_t)size);
 }
 
 static void
@@ -1121,7 +1255,7 @@ uwrite(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, 
 {
 	ssize_t r;
 
-	r = pwrite((int)fi->fh, buf, size, off);
+	r = pwrite(fhfd(fi), buf, size, off);
 	if(r < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -1137,14 +1271,16 @@ uflush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 urelease(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	close((int)fi->fh);
+	close(fhfd(fi));
+	if(fi->fh >> 32)
+		unbacking(getnode(ino));
 	fuse_reply_err(req, 0);
 }
 
 static void
 ufsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, (datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh)) < 0 ? errno : 0);
+	fuse_reply_err(req, (datasync ? fdatasync(fhfd(fi)) : fsync(fhfd(fi))) < 0 ? errno : 0);
 }
 
 /* --- directories: the root's listing is its members', in order, each name once --- */
@@ -1168,7 +1304,7 @@ struct Dir {
 	Ent *e;
 	size_t n, cap;
 	Buf names;
-	uint32_t *set;	/* the root's names seen: entry index + 1, open addressing; NULL below */
+	uint64_t *set;	/* the root's names seen (seen()), open addressing; NULL below */
 	size_t setcap;
 };
 
@@ -1200,32 +1336,45 @@ namehash(const char *s, size_t n)
 	return h;
 }
 
-/* Whether name is in the set; if not and add, it is entry index k now. */
+/* Room for the set to hold n names at half load (a power of 2); with the hashes kept, no name is hashed twice. */
+static void
+setroom(Dir *d, size_t n)
+{
+	size_t i, j, oc;
+	uint64_t *os, x;
+
+	if(2 * n <= d->setcap)
+		return;
+	os = d->set;
+	oc = d->setcap;
+	if(d->setcap == 0)
+		d->setcap = 1024;
+	while(2 * n > d->setcap)
+		d->setcap *= 2;
+	d->set = emalloc(d->setcap * sizeof d->set[0]);
+	for(j = 0; j < oc; j++)
+		if((x = os[j]) != 0){
+			for(i = (x >> 32) & (d->setcap - 1); d->set[i] != 0; i = (i + 1) & (d->setcap - 1))
+				;
+			d->set[i] = x;
+		}
+	free(os);
+}
+
+/* Whether name is in the set; if not, it is entry index k now.  An entry: hash << 32 | (index + 1). */
 static int
 seen(Dir *d, const char *name, size_t len, size_t k)
 {
-	size_t i, j, oc;
-	uint32_t *os, x;
+	uint64_t x;
+	uint32_t h;
+	size_t i;
 
-	if(2 * (d->n + 1) > d->setcap){
-		os = d->set;
-		oc = d->setcap;
-		d->setcap = oc ? 2 * oc : 1024;
-		d->set = emalloc(d->setcap * sizeof d->set[0]);
-		for(j = 0; j < oc; j++)
-			if((x = os[j]) != 0){
-				const char *nm = entname(d, x - 1);
-
-				for(i = namehash(nm, strlen(nm)) & (d->setcap - 1); d->set[i] != 0; i = (i + 1) & (d->setcap - 1))
-					;
-				d->set[i] = x;
-			}
-		free(os);
-	}
-	for(i = namehash(name, len) & (d->setcap - 1); (x = d->set[i]) != 0; i = (i + 1) & (d->setcap - 1))
-		if(strcmp(entname(d, x - 1), name) == 0)
+	setroom(d, d->n + 1);
+	h = namehash(name, len);
+	for(i = h & (d->setcap - 1); (x = d->set[i]) != 0; i = (i + 1) & (d->setcap - 1))
+		if((uint32_t)(x >> 32) == h && strcmp(entname(d, (uint32_t)x - 1), name) == 0)
 			return 1;
-	d->set[i] = k + 1;
+	d->set[i] = (uint64_t)h << 32 | (k + 1);
 	return 0;
 }
 
@@ -1239,8 +1388,55 @@ addent(Dir *d, uint64_t ino, unsigned char type, const char *name, size_t len)
 	d->e[d->n].ino = ino;
 	d->e[d->n].type = type;
 	d->e[d->n].off = d->names.n;
-	bufputn(&d->names, name, len + 1);
+	if(d->names.n + len + 2 > d->names.cap){
+		d->names.cap = d->names.cap ? 2 * d->names.cap : 4096;
+		while(d->names.n + len + 2 > d->names.cap)
+			d->names.cap *= 2;
+		d->names.s = erealloc(d->names.s, d->names.cap);
+	}
+	memcpy(d->names.s + d->names.n, name, len + 1);
+	d->names.n += len + 1;
 	d->n++;
+}
+
+/*
+ * Room for a listing of about what the members' directory sizes say
+ * (ext4 gives 16 bytes or more an entry, tmpfs 20), so that reading it
+ * grows no array; what is left over is given back when it is read.
+ */
+static void
+presize(Dir *d, off_t size)
+{
+	size_t n;
+
+	if(size <= 0)
+		return;
+	n = (size_t)size / 16 + 16;
+	if(n > (1 << 20))
+		n = 1 << 20;
+	if(n > d->cap){
+		d->cap = n;
+		d->e = erealloc(d->e, d->cap * sizeof d->e[0]);
+	}
+	if(8 * n > d->names.cap){
+		d->names.cap = 8 * n;
+		d->names.s = erealloc(d->names.s, d->names.cap);
+	}
+	if(d->set != NULL)
+		setroom(d, n);
+}
+
+static void
+fitdir(Dir *d)
+{
+	if(d->cap > d->n + 64){
+		d->cap = d->n;
+		d->e = erealloc(d->e, (d->cap ? d->cap : 1) * sizeof d->e[0]);
+	}
+	if(d->names.cap > d->names.n + 4096){
+		d->names.cap = d->names.n + 1;
+		d->names.s = erealloc(d->names.s, d->names.cap);
+	}
 }
 
 static __thread char *dentbuf;
@@ -1264,7 +1460,7 @@ readmember(Dir *d, int dfd, dev_t dev)
 	if(fd < 0)
 		return;
 	if(dentbuf == NULL)
-		dentbuf = emalloc(65536);
+		dentbuf = erealloc(NULL, 65536);
 	while((n = syscall(SYS_getdents64, fd, dentbuf, 65536)) > 0)
 		for(i = 0; i < n; i += de->reclen){
 			de = (void *)(dentbuf + i);
@@ -1286,15 +1482,21 @@ builddir(Dir *d, Node *n)
 	Members *ms;
 	int j;
 
+	off_t size;
+
 	d->n = 0;
 	d->names.n = 0;
-	addent(d, unodeid(n), DT_DIR, ".", 1);
-	addent(d, unodeid(n), DT_DIR, "..", 2);
 	if(n == &ufs.root){
 		ms = ugetms();
+		size = 0;
+		for(j = 0; j < ms->n; j++)
+			if(fstat(ms->m[j]->fd, &st) == 0)
+				size += st.st_size;
 		/* . and .. are not in the set: members' own are skipped */
-		d->setcap = 1024;
-		d->set = emalloc(d->setcap * sizeof d->set[0]);
+		setroom(d, 512);
+		presize(d, size);
+		addent(d, unodeid(n), DT_DIR, ".", 1);
+		addent(d, unodeid(n), DT_DIR, "..", 2);
 		for(j = 0; j < ms->n; j++)
 			if(fstat(ms->m[j]->fd, &st) == 0)
 				readmember(d, ms->m[j]->fd, st.st_dev);
@@ -1302,8 +1504,14 @@ builddir(Dir *d, Node *n)
 		free(d->set);
 		d->set = NULL;
 		d->setcap = 0;
-	}else
+	}else{
+		if(fstat(n->fd, &st) == 0)
+			presize(d, st.st_size);
+		addent(d, unodeid(n), DT_DIR, ".", 1);
+		addent(d, unodeid(n), DT_DIR, "..", 2);
 		readmember(d, n->fd, n->dev);
+	}
+	fitdir(d);
 }
 
 /* Drop a reference; with ufs.lk held. */
@@ -1411,7 +1619,7 @@ ureaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 	d = h->d;
 	if(size > Maxio)
 		size = Maxio;
-	buf = emalloc(size);
+	buf = scratch();
 	pos = 0;
 	memset(&st, 0, sizeof st);
 	for(i = off; i >= 0 && (size_t)i < d->n; i++){
@@ -1423,7 +1631,6 @@ ureaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 		pos += k;
 	}
 	fuse_reply_buf(req, buf, pos);
-	free(buf);
 }
 
 static void
@@ -1482,7 +1689,7 @@ uexpireroot(Member *m, int hard)
 	names = NULL;
 	n = cap = 0;
 	pthread_mutex_lock(&ufs.lk);
-	for(i = 0; i < Nhash; i++)
+	for(i = 0; i < ufs.nhash; i++)
 		for(x = ufs.hash[i]; x != NULL; x = x->hnext)
 			if(x->parent == &ufs.root && (m == NULL || x->m == m)){
 				if(n == cap){
@@ -1536,7 +1743,7 @@ uwatchevents(void)
 		if(ev->mask & IN_Q_OVERFLOW){
 			/* events lost: forget everything cached */
 			ufs.root.gen++;
-			for(i = 0; i < Nhash; i++)
+			for(i = 0; i < ufs.nhash; i++)
 				for(x = ufs.hash[i]; x != NULL; x = x->hnext){
 					x->gen++;
 					NOTE(unodeid(x->parent), x->name, unodeid(x));
@@ -1596,7 +1803,7 @@ uownfd(int fd)
 		return -2;
 	r = -1;
 	pthread_mutex_lock(&ufs.lk);
-	for(i = 0; i < Nhash && r < 0; i++)
+	for(i = 0; i < ufs.nhash && r < 0; i++)
 		for(x = ufs.hash[i]; x != NULL; x = x->hnext)
 			if(x->fd >= 0 && (x->ino ^ (uint64_t)x->dev << 40) == st.st_ino){
 				r = fcntl(x->fd, F_DUPFD_CLOEXEC, 0);
@@ -1621,7 +1828,7 @@ ufreeall(void)
 	Watch *w, *wn;
 	size_t i;
 
-	for(i = 0; i < Nhash; i++){
+	for(i = 0; i < ufs.nhash; i++){
 		for(x = ufs.hash[i]; x != NULL; x = next){
 			next = x->hnext;
 			if(x->fd >= 0)
@@ -1632,6 +1839,9 @@ ufreeall(void)
 		}
 		ufs.hash[i] = NULL;
 	}
+	free(ufs.hash);
+	ufs.hash = NULL;
+	ufs.nhash = ufs.nnodes = 0;
 	for(i = 0; i < Nwhash; i++)
 		for(w = watches[i]; w != NULL; w = wn){
 			wn = w->next;

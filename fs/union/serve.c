@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
@@ -44,7 +45,25 @@ enum {
 	Tmo = 3600,	/* seconds the kernel keeps what a watch covers */
 	NotifyInvalEntry = 3,	/* FUSE_NOTIFY_INVAL_ENTRY */
 	ExpireOnly = 1,		/* FUSE_EXPIRE_ONLY (Linux 6.2) */
+	/* FUSE passthrough (Linux 6.9), which libfuse 3.14 does not know */
+	OpInit = 26,
+	InitExt = 1 << 30,		/* FUSE_INIT_EXT: flags2 is used */
+	Passthrough2 = 1 << (37 - 32),	/* FUSE_PASSTHROUGH, in flags2 */
+	FopenPassthrough = 1 << 7,	/* FOPEN_PASSTHROUGH */
+	StackDepth = 1,			/* members on file systems not stacked on others */
 };
+
+/* FUSE_DEV_IOC_BACKING_OPEN and _CLOSE */
+struct backingmap {
+	int32_t fd;
+	uint32_t flags;
+	uint64_t padding;
+};
+#define IocBackingOpen _IOW(229, 1, struct backingmap)
+#define IocBackingClose _IOW(229, 2, uint32_t)
+
+/* The unique id of the request this worker is in. */
+static __thread uint64_t curunique;
 
 Fs ufs = {.lk = PTHREAD_MUTEX_INITIALIZER};
 
@@ -264,6 +283,226 @@ refuse(const void *req, int err)
 }
 
 /*
+ * Passthrough: the kernel reads and writes an open file's member file
+ * itself, with the member's page cache and readahead, and no request
+ * reaches the server.  libfuse 3.14 knows nothing of it, so the server
+ * adds FUSE_PASSTHROUGH to libfuse's answer to INIT, and answers the
+ * opens it passes through itself.  Registering a member file needs
+ * CAP_SYS_ADMIN in the first user namespace: a server without it (a
+ * user's) is offered none, and one refused (EPERM) stops trying.
+ */
+static int
+initialuserns(void)
+{
+	char buf[128];
+	unsigned long a, b, c;
+	FILE *f;
+	int ok;
+
+	f = fopen("/proc/self/uid_map", "re");
+	if(f == NULL)
+		return 0;
+	ok = fgets(buf, sizeof buf, f) != NULL && sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3 &&
+	     a == 0 && b == 0 && c == 4294967295UL && fgets(buf, sizeof buf, f) == NULL;
+	fclose(f);
+	return ok;
+}
+
+/*
+ * The first request, INIT, before any worker runs: libfuse answers it
+ * into a pipe (its fd swapped for the pipe's for the one call), and the
+ * answer goes on to the kernel with passthrough asked for when offered.
+ */
+static void
+init(void)
+{
+	struct fuse_buf fb;
+	unsigned char out[256];
+	uint32_t op, inflags, inflags2, flags, flags2, depth;
+	int p[2], save, n;
+	ssize_t r;
+
+	memset(&fb, 0, sizeof fb);
+	do
+		n = fuse_session_receive_buf(ufs.se, &fb);
+	while(n == -EINTR);
+	if(n <= 0)
+		return;
+	memcpy(&op, (char *)fb.mem + 4, sizeof op);
+	if(!ufs.isroot || !initialuserns() || n < 40 + 20 || op != OpInit ||
+	   pipe2(p, O_CLOEXEC) < 0){
+		fuse_session_process_buf(ufs.se, &fb);
+		free(fb.mem);
+		return;
+	}
+	memcpy(&inflags, (char *)fb.mem + 40 + 12, 4);
+	memcpy(&inflags2, (char *)fb.mem + 40 + 16, 4);
+	save = fcntl(ufs.fusefd, F_DUPFD_CLOEXEC, 0);
+	if(save < 0 || dup3(p[1], ufs.fusefd, O_CLOEXEC) < 0){
+		if(save >= 0)
+			close(save);
+		close(p[0]);
+		close(p[1]);
+		fuse_session_process_buf(ufs.se, &fb);
+		free(fb.mem);
+		return;
+	}
+	fuse_session_process_buf(ufs.se, &fb);
+	free(fb.mem);
+	dup3(save, ufs.fusefd, O_CLOEXEC);
+	close(save);
+	close(p[1]);
+	r = read(p[0], out, sizeof out);
+	close(p[0]);
+	if(r < 16)
+		return;	/* no answer: the kernel's INIT waits for none then, and the mount fails */
+	/* out: fuse_out_header (16), then fuse_init_out: flags at 12, flags2 at 32, max_stack_depth at 36 */
+	if(r >= 16 + 40 && memcmp(out + 4, "\0\0\0\0", 4) == 0 && (inflags & InitExt) &&
+	   (inflags2 & Passthrough2)){
+		memcpy(&flags, out + 16 + 12, 4);
+		memcpy(&flags2, out + 16 + 32, 4);
+		flags |= InitExt;
+		flags2 |= Passthrough2;
+		depth = StackDepth;
+		memcpy(out + 16 + 12, &flags, 4);
+		memcpy(out + 16 + 32, &flags2, 4);
+		memcpy(out + 16 + 36, &depth, 4);
+		ufs.passthrough = 1;
+	}
+	if(write(ufs.fusefd, out, r) != r)
+		ufs.passthrough = 0;
+	if(ufs.debug)
+		fprintf(stderr, "unionfs: passthrough %s\n", ufs.passthrough ? "on" : "off");
+}
+
+/* A timeout in seconds as FUSE has it. */
+static void
+tmo(double t, uint64_t *sec, uint32_t *nsec)
+{
+	if(t <= 0){
+		*sec = 0;
+		*nsec = 0;
+	}else if(t >= 1e18){
+		*sec = (uint64_t)1e18;
+		*nsec = 0;
+	}else{
+		*sec = (uint64_t)t;
+		*nsec = (uint32_t)((t - (double)*sec) * 1e9);
+	}
+}
+
+/* Answer a create as ureplyopenpt does an open: fuse_entry_out, then fuse_open_out. */
+int
+ureplycreatept(fuse_req_t req, const struct fuse_entry_param *e, struct fuse_file_info *fi, int id)
+{
+	struct {
+		uint32_t len;
+		int32_t error;
+		uint64_t unique;
+		/* fuse_entry_out */
+		uint64_t nodeid, generation, entryvalid, attrvalid;
+		uint32_t entryvalidnsec, attrvalidnsec;
+		/* fuse_attr */
+		uint64_t ino, size, blocks, atime, mtime, ctime;
+		uint32_t atimensec, mtimensec, ctimensec, mode, nlink, uid, gid, rdev, blksize, flags;
+		/* fuse_open_out */
+		uint64_t fh;
+		uint32_t openflags;
+		int32_t backing;
+	} o;
+	const struct stat *st;
+	ssize_t r;
+
+	_Static_assert(sizeof o == 16 + 128 + 16, "fuse_out_header + fuse_entry_out + fuse_open_out");
+	memset(&o, 0, sizeof o);
+	o.len = sizeof o;
+	o.unique = curunique;
+	o.nodeid = e->ino;
+	o.generation = e->generation;
+	tmo(e->entry_timeout, &o.entryvalid, &o.entryvalidnsec);
+	tmo(e->attr_timeout, &o.attrvalid, &o.attrvalidnsec);
+	st = &e->attr;
+	o.ino = st->st_ino;
+	o.size = st->st_size;
+	o.blocks = st->st_blocks;
+	o.atime = st->st_atim.tv_sec;
+	o.mtime = st->st_mtim.tv_sec;
+	o.ctime = st->st_ctim.tv_sec;
+	o.atimensec = st->st_atim.tv_nsec;
+	o.mtimensec = st->st_mtim.tv_nsec;
+	o.ctimensec = st->st_ctim.tv_nsec;
+	o.mode = st->st_mode;
+	o.nlink = st->st_nlink;
+	o.uid = st->st_uid;
+	o.gid = st->st_gid;
+	o.rdev = st->st_rdev;
+	o.blksize = st->st_blksize;
+	o.fh = fi->fh;
+	o.openflags = FopenPassthrough;
+	o.backing = id;
+	r = write(ufs.fusefd, &o, sizeof o);
+	fuse_reply_none(req);
+	return r == (ssize_t)sizeof o ? 0 : -1;
+}
+
+/* A backing id for open file fd of a member, or -1 (then it is served as usual). */
+int
+ubackingopen(int fd)
+{
+	struct backingmap map;
+	int id;
+
+	if(!ufs.passthrough)
+		return -1;
+	memset(&map, 0, sizeof map);
+	map.fd = fd;
+	id = ioctl(ufs.fusefd, IocBackingOpen, &map);
+	if(id < 0 && errno == EPERM)
+		ufs.passthrough = 0;
+	if(ufs.debug && id < 0)
+		fprintf(stderr, "unionfs: no passthrough: %s\n", strerror(errno));
+	return id > 0 ? id : -1;
+}
+
+void
+ubackingclose(int id)
+{
+	uint32_t i = id;
+
+	if(id > 0)
+		ioctl(ufs.fusefd, IocBackingClose, &i);
+}
+
+/*
+ * Answer an open with passthrough to backing id: written here (libfuse
+ * 3.14 has no field for it), and libfuse's request freed unanswered.
+ * -1 if the kernel took no answer (the open was interrupted).
+ */
+int
+ureplyopenpt(fuse_req_t req, struct fuse_file_info *fi, int id)
+{
+	struct {
+		uint32_t len;
+		int32_t error;
+		uint64_t unique;
+		uint64_t fh;
+		uint32_t flags;
+		int32_t backing;
+	} o;
+	ssize_t r;
+
+	memset(&o, 0, sizeof o);
+	o.len = sizeof o;
+	o.unique = curunique;
+	o.fh = fi->fh;
+	o.flags = FopenPassthrough;
+	o.backing = id;
+	r = write(ufs.fusefd, &o, sizeof o);
+	fuse_reply_none(req);
+	return r == (ssize_t)sizeof o ? 0 : -1;
+}
+
+/*
  * A worker blocks in read(2) on /dev/fuse: the kernel wakes one reader a
  * request (polling woke them all, and all but one read EAGAIN).  At the
  * end a signal (SIGUSR1, no SA_RESTART) takes each out of its read.
@@ -288,6 +527,8 @@ worker(void *arg)
 			pool.idle++;
 		}
 		pthread_mutex_unlock(&pool.lk);
+		if(!(fb.flags & FUSE_BUF_IS_FD) && (size_t)n >= 40)
+			memcpy(&curunique, (char *)fb.mem + 8, sizeof curunique);
 		if(!(fb.flags & FUSE_BUF_IS_FD) && (size_t)n >= 40 && become(fb.mem) < 0 && !noreply(fb.mem))
 			refuse(fb.mem, EACCES);
 		else
@@ -517,6 +758,7 @@ start(void)
 		return seterr(EIO, "unionfs: cannot start a FUSE session on fd %d", ufs.fusefd);
 	fcntl(ufs.fusefd, F_SETFL, fcntl(ufs.fusefd, F_GETFL) & ~O_NONBLOCK);
 	fcntl(ufs.fusefd, F_SETFD, FD_CLOEXEC);
+	init();
 	ufs.started = 1;
 	{
 		unsigned maj, min;
