@@ -535,6 +535,26 @@ bind -a $R/x $R/n9" "$who: ns names the service as it was given"
 	ok "$who: unmount OLD of a dead union" N unmount "$R/kf"
 	is "$(nunion "$R/kf"):$(lsa kf)" "0:own" "$who: the original directory shows again"
 
+	# ---- open files: one file open several times at once (a root server
+	# passes them through to one backing file), mmap, a create kept open ----
+	mkdir -p "$R/pt" "$R/pta"
+	printf 'one\n' >"$R/pta/f"
+	N bind -a -c "$R/pta" "$R/pt"
+	exec 7<"$R/pt/f"
+	is "$(cat "$R/pt/f")" "one" "$who: a file already open opens and reads again"
+	printf 'two\n' >"$R/pt/f"
+	is "$(cat <&7)" "two" "$who: the first open sees what the second wrote"
+	exec 7<&-
+	is "$(python3 -c 'import mmap, sys
+f = open(sys.argv[1], "rb")
+print(mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)[:3].decode())' "$R/pt/f" 2>&1)" "two" "$who: mmap of a file in a union"
+	exec 7>>"$R/pt/g"
+	echo x >&7
+	is "$(cat "$R/pt/g")" "x" "$who: a file created and still open reads through a second open"
+	exec 7>&-
+	is "$(cat "$R/pta/g")" "x" "$who: it was made in the -c member"
+	N unmount "$R/pt"
+
 	# ---- the end: every union unmounted, no server left ----
 	kill "$T" 2>/dev/null
 	for d in $(awk -v r="$R/" '/ - fuse\.ns9union / && index($5, r) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
