@@ -17,7 +17,7 @@ BUILD ?= build
 NS9BIN ?= ns9
 
 LIBUTIL = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/util/*.c))
-LIBNS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/ns/*.c))
+LIBNS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/ns/*.c)) $(BUILD)/gen/nsdefault.o
 LIB9P = $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/9p/*.c))
 LIBS = $(LIBNS) $(LIB9P) $(LIBUTIL)
 FS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard fs/*/*.c))
@@ -38,6 +38,16 @@ $(NS9BIN): $(CMD) $(FS) $(SRV) $(LIBS)
 $(BUILD)/fs/%.o: fs/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) $(FUSE_CFLAGS) -c -o $@ $<
+
+# The default namespace file, built in for when /etc/ns9/namespace is not installed.
+$(BUILD)/gen/nsdefault.c: etc/namespace
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from etc/namespace by the Makefile */'; \
+	  echo 'extern const char ns_defaultnsfile[];'; echo 'const char ns_defaultnsfile[] ='; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/\t"&\\n"/' etc/namespace; echo ';'; } >$@
+
+$(BUILD)/gen/nsdefault.o: $(BUILD)/gen/nsdefault.c
+	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -84,16 +94,19 @@ install: $(NS9BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 ns9 $(DESTDIR)$(PREFIX)/bin/ns9
 	install -m 644 man/ns9.1 $(DESTDIR)$(PREFIX)/share/man/man1/ns9.1
+	install -d $(DESTDIR)/etc/ns9
+	install -m 644 etc/namespace $(DESTDIR)/etc/ns9/namespace
+	install -m 644 etc/namespace.pod $(DESTDIR)/etc/ns9/namespace.pod
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/bin/ns9|$(PREFIX)/bin/ns9|' etc/ns9fs.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/ns9fs.service
 
 # libFuzzer targets (clang): build/fuzz/NAME; run with build/fuzz/NAME -max_total_time=600
 FUZZ = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
 fuzz: $(FUZZ)
-build/fuzz/%: tests/fuzz/%.c $(wildcard lib/*/*.c) $(HDRS)
+build/fuzz/%: tests/fuzz/%.c $(wildcard lib/*/*.c) $(HDRS) build/gen/nsdefault.c
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -o $@ $< \
-		$(wildcard lib/ns/*.c) $(wildcard lib/9p/*.c) $(wildcard lib/util/*.c)
+		$(wildcard lib/ns/*.c) $(wildcard lib/9p/*.c) $(wildcard lib/util/*.c) build/gen/nsdefault.c
 
 format:
 	clang-format -i include/*.h lib/*/*.c lib/*/*.h cmd/ns9/*.c cmd/ns9/*.h tests/unit/*.c bench/*.c

@@ -118,6 +118,16 @@ const char *ns_srvdir(void);
  */
 int ns_devresolve(const char *name, char **pathp, int *treefd);
 
+/*
+ * The roots that devices reach through while a clean name space is built
+ * (ns_newns), as O_PATH fds taken over (closed at the next call; -1: the
+ * caller's own root).  host is what #/ and #r name (the root ns9 started
+ * from, or reroot's new root); self is the caller's own, where #s, #c and
+ * #p come from.  The srv directory and the caller's terminal are looked
+ * up at this call, while the caller's root is still its own.
+ */
+int ns_sethostroot(int host, int self);
+
 /* --- posted services (lib/ns/srv.c) --- */
 
 /*
@@ -296,6 +306,52 @@ int ns_inject(pid_t pid, const char *src, const char *dst);
  */
 int ns_cpnsplan(pid_t model, pid_t target, NsCmd **cmdp, int *np);
 
+/* --- namespace files (lib/ns/nsfile.c) --- */
+
+/*
+ * Split a line of a namespace file into tokens: ns_tokenize's rc quoting,
+ * with $name outside quotes replaced by get(name, arg) (NULL: empty).  A
+ * name runs from after '$' to the first blank, quote, '/', '.', '!', '$'
+ * or the end; a '$' with no name is dropped.  Same result contract as
+ * ns_tokenize.
+ */
+int ns_tokenizevars(const char *s, char ***tokp, const char *(*get)(const char *name, void *arg),
+		    void *arg);
+
+/* The value of $name in namespace files: the environment, with $user and $home defaulted. */
+const char *ns_nsvar(const char *name, void *arg);
+
+enum {
+	NS_FVERBOSE = 1,	/* report each line before it runs */
+	NS_FCLEAN = 2,		/* building a clean name space: clear is allowed */
+	NS_FNOSKIP = 4,		/* a missing file is an error, not skipped (the top file) */
+};
+
+/*
+ * What a namespace file run says: each failing line (msg is the error,
+ * verbose is 0) and, with NS_FVERBOSE, each line before it runs (msg is
+ * the command, verbose is 1).
+ */
+typedef void NsReport(const char *file, int line, const char *msg, int verbose, void *arg);
+
+/*
+ * Run the namespace file path against the caller's name space (Plan 9's
+ * addns; newns is ns_newns): bind, mount, unmount, cd, clear, '. file'
+ * (included, resolved in the name space being built; a missing one is
+ * skipped; at most 16 deep), import, comments.  Every line that fails is
+ * reported and the rest still run.  Returns the number of lines that
+ * failed, or -1 if path cannot be read.  text, if not NULL, is used
+ * instead of reading path (path then only names it in reports).
+ */
+int ns_runfile(const char *path, const char *text, int flags, NsReport *report, void *arg);
+
+/*
+ * The namespace file built into ns9, used when /etc/ns9/namespace is not
+ * installed (and its name in reports).
+ */
+extern const char ns_defaultnsfile[];
+#define NS_NSFILE "/etc/ns9/namespace"
+
 /* --- new name spaces (lib/ns/rfork.c) --- */
 
 enum {
@@ -311,6 +367,21 @@ enum {
  * caller must be single-threaded.  Returns 0 or -1.
  */
 int ns_rfork(int flags);
+
+/*
+ * Give the caller a new, clean name space built from a namespace file:
+ * a new mount namespace (and user namespace, as ns_rfork), a fresh tmpfs
+ * root holding only empty directories where Linux expects them, then the
+ * lines of path (text, if not NULL, instead of reading it; NULL and NULL:
+ * NS_NSFILE, else the built-in file) with #/ and #r naming newroot (NULL:
+ * the caller's root), then that root made the only one (pivot_root).
+ * *failed counts the lines that failed.  The cwd is the last absolute cd,
+ * else the caller's cwd if the new name space has it, else /.  Returns
+ * -1 only if no name space could be made (the caller's is unchanged if
+ * it fails before the file runs).  Single-threaded callers only.
+ */
+int ns_newns(const char *path, const char *text, const char *newroot, int flags, NsReport *report,
+	     void *arg, int *failed);
 
 /* Whether the caller may no longer mount (RFNOMNT in force). */
 int ns_nomnt(void);

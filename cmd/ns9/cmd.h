@@ -18,6 +18,11 @@ struct Subcmd {
 int cmdnscmd(int argc, char **argv);	/* bind, mount, unmount */
 int cmdns(int argc, char **argv);
 int cmdrfork(int argc, char **argv);
+int cmdnewns(int argc, char **argv);
+int cmdaddns(int argc, char **argv);
+int cmdreroot(int argc, char **argv);
+/* rfork -N: a clean name space from the default file, failing lines reported (newns.c). */
+int ns9cleanfork(void);
 int cmdctl(int argc, char **argv);
 int cmdcross(int argc, char **argv);
 int cmdinject(int argc, char **argv);

@@ -54,7 +54,10 @@ cmdrfork(int argc, char **argv)
 		sh[1] = NULL;
 		cmd = sh;
 	}
-	if(ns_rfork(flags) < 0)
+	if(flags & NS_RFCNAMEG){
+		if(ns9cleanfork() < 0 || ns_rfork(flags & ~NS_RFCNAMEG) < 0)
+			return fail();
+	}else if(ns_rfork(flags) < 0)
 		return fail();
 	execvp(cmd[0], cmd);
 	syserrpath(cmd[0], "rfork: exec");

@@ -52,6 +52,26 @@ int ns_fusemount(int fuse, const char *source, const char *subtype, const char *
 /* Start a server (argv of ns9) with fds[0..n-1] at fds 3, 4, ..., in its own session, nobody's child. */
 int ns_spawnserver(char **argv, const int *fds, int n, int debug, const char *ctx);
 
+/* --- namespace files (nsfile.c, rfork.c) --- */
+/* A namespace file's text (NUL-terminated, malloc'd), or NULL with the error set. */
+char *ns_readnsfile(const char *path);
+/* Whether an absolute cd succeeded since the last reset (ns_newns's cwd). */
+void ns_nscdreset(void);
+int ns_nscddone(void);
+/*
+ * The file systems ns9 made for a clean name space being built (its root,
+ * each #T): a missing mount point on one of them is made (nsfile.c).
+ */
+void ns_ownfs(dev_t dev);
+int ns_isownfs(dev_t dev);
+void ns_ownfsreset(void);
+/* Make the missing mount point path (a directory if dir, else a file) where ns_isownfs allows. */
+int ns_mkmntpt(const char *path, int dir);
+/* The pieces of the host root bound while a clean name space was built: "ID MAJ:MIN PATH NAME" lines. */
+const char *ns_hostnames(void);
+/* clear: a fresh clean root, entered (chroot) while it is built. */
+int ns_clearroot(void);
+
 /* --- unions (union.c) --- */
 
 /* A union member: what made it (NS_BIND, NS_MOUNT, USELF), its flags, names and directory fd. */

@@ -5,8 +5,8 @@
  *    nothing leaks either way (linux.md §5).  A caller without
  *    CAP_SYS_ADMIN also gets a new user namespace that maps it to itself,
  *    and CAP_SYS_ADMIN becomes ambient so the programs it runs can bind.
- *  - RFCNAMEG: the same, then a fresh tmpfs becomes the root, holding only
- *    the built-in recipe (see recipe[] and ns9(1)).
+ *  - RFCNAMEG: the same, then a fresh tmpfs becomes the root, holding what
+ *    a namespace file binds there (ns_newns; the default file).
  *  - RFNOMNT: a seccomp filter refuses every new file system (fsopen,
  *    fspick, mount(2) without MS_BIND/MS_MOVE/MS_REMOUNT/propagation),
  *    while bind and unmount of what is reachable stay allowed, as in
@@ -24,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <link.h>
+#include <sys/auxv.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -105,211 +108,249 @@ newmntns(void)
 }
 
 /*
- * The clean name space recipe.  Host paths are cloned first (so a source
- * under /tmp still works), then a fresh tmpfs is attached over /tmp,
- * filled, and made the root with pivot_root(".", ".").
+ * Clean name spaces (ns_newns).  The new root is a fresh tmpfs holding
+ * only empty directories where Linux expects them (Plan 9's root device
+ * has its own skeleton).  The namespace file runs chrooted into it while
+ * it is still detached, so its binds land in it and nowhere else, and #/
+ * reaches the root ns9 started from through an fd; then the new root is
+ * attached, made the root with pivot_root, and the old one detached: the
+ * name space holds nothing of the old root that the file did not bind.
  */
-enum { RO = 1, TMP = 2, OPTIONAL = 4 };
-static const struct {
-	const char *path;
-	int how;
-} recipe[] = {
-	{"/usr", RO},
-	{"/etc", RO},
-	{"/bin", RO | OPTIONAL},
-	{"/sbin", RO | OPTIONAL},
-	{"/lib", RO | OPTIONAL},
-	{"/lib32", RO | OPTIONAL},
-	{"/lib64", RO | OPTIONAL},
-	{"/libx32", RO | OPTIONAL},
-	{"/dev", 0},
-	{"/proc", 0},
-	{"/tmp", TMP},
+static const char *skeleton[] = {
+	"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt",
+	"mnt/term", "n", "opt", "proc", "root", "run", "sbin", "srv", "sys", "tmp", "usr", "var",
 };
 
-typedef struct Piece Piece;
-struct Piece {
-	char *dst;	/* path in the new root */
-	int fd;		/* detached tree, or -1 */
-	char *link;	/* symlink target, or NULL */
-	int dir;
-};
+static int curroot = -1;	/* the clean root being built (detached until the end) */
+static char selfexe[PATH_MAX];	/* ns9's own path, read before leaving the old root */
 
+/* mkdir -p of path (relative) under dir fd. */
 static int
-clonepath(const char *src, int ro, Piece *p)
-{
-	struct stat st;
-
-	p->fd = ns_clonetree(src, ro, "rfork -N");
-	if(p->fd < 0)
-		return -1;
-	if(fstat(p->fd, &st) < 0)
-		return syserrpath(src, "rfork -N");
-	p->dir = S_ISDIR(st.st_mode);
-	return 0;
-}
-
-static int
-mkdirs(const char *path)
+mkdirsat(int dir, const char *path)
 {
 	char buf[PATH_MAX], *p;
 
-	snprintf(buf, sizeof buf, "%s", path);
-	for(p = buf + 1; *p; p++)
-		if(*p == '/'){
+	if(snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf){
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for(p = buf; *p; p++)
+		if(*p == '/' && p > buf && p[-1] != '/'){
 			*p = 0;
-			if(mkdir(buf, 0755) < 0 && errno != EEXIST)
+			if(mkdirat(dir, buf, 0755) < 0 && errno != EEXIST)
 				return -1;
 			*p = '/';
 		}
-	if(mkdir(buf, 0755) < 0 && errno != EEXIST)
+	if(mkdirat(dir, buf, 0755) < 0 && errno != EEXIST)
 		return -1;
 	return 0;
 }
 
-static int
-cleanroot(void)
+/* A fresh root with the skeleton (and $HOME's path, and ns9's own directory's), entered. */
+int
+ns_clearroot(void)
 {
-	Piece pc[nelem(recipe) + 4];
-	char exe[PATH_MAX], home[PATH_MAX], *p;
-	const char *srv, *h;
-	struct stat st;
-	size_t i, n;
-	int root, r, havehome;
-	ssize_t len;
+	const char *h;
+	char exe[PATH_MAX], *p;
+	size_t i;
+	int root;
 
-	memset(pc, 0, sizeof pc);
-	n = 0;
-	r = -1;
-	root = -1;
-	havehome = 0;
-	for(i = 0; i < nelem(recipe); i++){
-		pc[n].dst = estrdup(recipe[i].path);
-		pc[n].fd = -1;
-		if(recipe[i].how & TMP){
-			n++;
-			continue;
-		}
-		if(lstat(recipe[i].path, &st) < 0){
-			free(pc[n].dst);
-			if(recipe[i].how & OPTIONAL)
-				continue;
-			syserrpath(recipe[i].path, "rfork -N");
-			goto out;
-		}
-		if(S_ISLNK(st.st_mode)){
-			/* Merged /usr: /bin -> usr/bin.  Keep the link, not a copy. */
-			pc[n].link = emalloc(PATH_MAX);
-			len = readlink(recipe[i].path, pc[n].link, PATH_MAX - 1);
-			if(len < 0){
-				syserrpath(recipe[i].path, "rfork -N");
-				n++;	/* so out: frees it */
-				goto out;
-			}
-			n++;
-			continue;
-		}
-		if(clonepath(recipe[i].path, recipe[i].how & RO, &pc[n++]) < 0)
-			goto out;
-	}
-	/* The srv directory on /srv. */
-	srv = ns_srvdir();
-	if(srv != NULL){
-		pc[n].dst = estrdup("/srv");
-		if(clonepath(srv, 0, &pc[n++]) < 0)
-			goto out;
-	}
-	/* The home directory at its own path. */
-	h = getenv("HOME");
-	if(h != NULL && h[0] == '/' && strcmp(h, "/") != 0 && stat(h, &st) == 0 && S_ISDIR(st.st_mode)){
-		snprintf(home, sizeof home, "%s", h);
-		pc[n].dst = estrdup(home);
-		if(clonepath(home, 0, &pc[n++]) < 0)
-			goto out;
-		havehome = 1;
-	}
-	/* The directory holding ns9 itself, read-only, unless /usr has it. */
-	len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if(len > 0){
-		exe[len] = 0;
-		p = strrchr(exe, '/');
-		if(p != NULL && p != exe){
-			*p = 0;
-			if(strncmp(exe, "/usr/", 5) != 0 && strcmp(exe, "/bin") != 0 &&
-			   (!havehome || strncmp(exe, home, strlen(home)) != 0 ||
-			    (exe[strlen(home)] != '/' && exe[strlen(home)] != 0))){
-				pc[n].dst = estrdup(exe);
-				if(clonepath(exe, 1, &pc[n++]) < 0)
-					goto out;
-			}
-		}
-	}
-
-	/* The fresh root. */
-	root = ns_freshtmpfs("ns9root", "0755", "rfork -N: tmpfs");
+	root = ns_freshtmpfs("ns9root", "0755", "newns: a fresh root");
 	if(root < 0)
-		goto out;
-	if(move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0 || chdir("/tmp") < 0){
-		syserr("rfork -N: attach the new root on /tmp");
-		goto out;
+		return -1;
+	for(i = 0; i < nelem(skeleton); i++)
+		if(mkdirsat(root, skeleton[i]) < 0){
+			syserrpath(skeleton[i], "newns: the fresh root");
+			close(root);
+			return -1;
+		}
+	h = getenv("HOME");
+	if(h != NULL && h[0] == '/' && h[1] != 0)
+		mkdirsat(root, h + 1);
+	snprintf(exe, sizeof exe, "%s", selfexe);
+	if((p = strrchr(exe, '/')) != NULL && p != exe){
+		*p = 0;
+		mkdirsat(root, exe + 1);
 	}
-	for(i = 0; i < n; i++){
-		const char *rel = pc[i].dst + 1;
+	{
+		struct stat st;
 
-		if(pc[i].link != NULL){
-			if(symlink(pc[i].link, rel) < 0){
-				syserrpath(pc[i].dst, "rfork -N: symlink");
-				goto out;
-			}
-			continue;
-		}
-		if(pc[i].fd < 0){
-			/* A fresh /tmp. */
-			if(mkdirs(rel) < 0 || mount("tmpfs", rel, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0){
-				syserrpath(pc[i].dst, "rfork -N: tmpfs");
-				goto out;
-			}
-			continue;
-		}
-		if(pc[i].dir){
-			if(mkdirs(rel) < 0){
-				syserrpath(pc[i].dst, "rfork -N: mkdir");
-				goto out;
-			}
-		}else{
-			int f = open(rel, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-			if(f >= 0)
-				close(f);
-		}
-		if(move_mount(pc[i].fd, "", AT_FDCWD, rel, MOVE_MOUNT_F_EMPTY_PATH) < 0){
-			syserrpath(pc[i].dst, "rfork -N: attach");
+		if(fstat(root, &st) == 0)
+			ns_ownfs(st.st_dev);
+	}
+	if(fchdir(root) < 0 || chroot(".") < 0){
+		syserr("newns: enter the fresh root");
+		close(root);
+		return -1;
+	}
+	if(curroot >= 0)
+		close(curroot);
+	curroot = root;
+	return 0;
+}
+
+/* The program interpreter (dynamic loader) of the running ns9, or NULL. */
+static const char *
+interp(void)
+{
+	const ElfW(Phdr) *ph;
+	uintptr_t base;
+	size_t i, n;
+
+	ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	n = getauxval(AT_PHNUM);
+	if(ph == NULL)
+		return NULL;
+	base = 0;
+	for(i = 0; i < n; i++)
+		if(ph[i].p_type == PT_PHDR)
+			base = (uintptr_t)ph - ph[i].p_vaddr;
+	for(i = 0; i < n; i++)
+		if(ph[i].p_type == PT_INTERP)
+			return (const char *)(base + ph[i].p_vaddr);
+	return NULL;
+}
+
+/*
+ * ns9 itself must run in the name space it built (ns9 ns, bind, ...): when
+ * its binary is not reachable there, its directory is bound, read-only,
+ * at its own path (an installed ns9 is under /usr, which the file binds).
+ * Not where ns9 could not run anyway (no dynamic loader: an escape pod,
+ * which must hold nothing of the old root).
+ */
+static void
+bindself(int realroot)
+{
+	char exe[PATH_MAX], *p;
+	int tree;
+
+	const char *ip;
+
+	snprintf(exe, sizeof exe, "%s", selfexe);
+	if(exe[0] != '/' || access(exe, X_OK) == 0 || ((ip = interp()) != NULL && access(ip, X_OK) < 0))
+		return;
+	if((p = strrchr(exe, '/')) == NULL || p == exe)
+		return;
+	*p = 0;
+	if(ns_mkmntpt(exe, 1) < 0){
+		clearerr9();
+		return;
+	}
+	tree = open_tree(realroot, exe + 1, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if(tree < 0)
+		return;
+	if(ns_private(tree, 1, "newns") < 0 || move_mount(tree, "", AT_FDCWD, exe, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		clearerr9();
+	close(tree);
+}
+
+int
+ns_newns(const char *path, const char *text, const char *newroot, int flags, NsReport *report, void *arg,
+	 int *failed)
+{
+	char oldcwd[PATH_MAX], cwd[PATH_MAX];
+	char *owned;
+	const char *name;
+	int realroot, host, r, n, cdone;
+
+	*failed = 0;
+	owned = NULL;
+	name = path;
+	/* The file is read before anything changes: one that cannot be is an error, nothing done. */
+	if(text == NULL){
+		if(path == NULL){
+			name = NS_NSFILE;
+			owned = ns_readnsfile(NS_NSFILE);
+			if(owned == NULL && errcode() == ENOENT){
+				name = "(built-in " NS_NSFILE ")";
+				text = ns_defaultnsfile;
+			}else if(owned == NULL)
+				return -1;
+		}else if((owned = ns_readnsfile(path)) == NULL)
+			return -1;
+		if(owned != NULL)
+			text = owned;
+	}
+	if(getcwd(oldcwd, sizeof oldcwd) == NULL)
+		strcpy(oldcwd, "/");
+	n = readlink("/proc/self/exe", selfexe, sizeof selfexe - 1);
+	selfexe[n > 0 ? n : 0] = 0;
+	realroot = host = -1;
+	r = -1;
+	if(newroot != NULL){
+		/* checked before the name space is made, opened again in it */
+		host = open(newroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if(host < 0){
+			syserrpath(newroot, "reroot");
 			goto out;
 		}
+		close(host);
+		host = -1;
 	}
-	if(syscall(SYS_pivot_root, ".", ".") < 0){
-		syserr("rfork -N: pivot_root");
+	if(newmntns() < 0)
+		goto out;
+	realroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	host = open(newroot != NULL ? newroot : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if(realroot < 0 || host < 0){
+		syserrpath(newroot != NULL ? newroot : "/", "newns");
+		goto out;
+	}
+	if((r = fcntl(realroot, F_DUPFD_CLOEXEC, 0)) < 0 || ns_sethostroot(host, r) < 0){
+		syserr("newns");
+		r = -1;
+		goto out;
+	}
+	r = -1;
+	host = -1;	/* dev.c's now */
+	ns_ownfsreset();
+	if(ns_clearroot() < 0)
+		goto out;
+	ns_nscdreset();
+	n = ns_runfile(name, text, flags | NS_FCLEAN, report, arg);
+	*failed = n < 0 ? 1 : n;
+	cdone = ns_nscddone();
+	/* for ns9 ns in it: what #/ and #r bound (text.c) */
+	if(*ns_hostnames() != 0)
+		setenv("NS9NAMES", ns_hostnames(), 1);
+	else
+		unsetenv("NS9NAMES");
+	if(getcwd(cwd, sizeof cwd) == NULL)
+		strcpy(cwd, "/");
+	bindself(realroot);
+	/* Back to the real root, to attach the new one and make it the root. */
+	if(fchdir(realroot) < 0 || chroot(".") < 0){
+		syserr("newns: leave the new root");
+		goto out;
+	}
+	if(move_mount(curroot, "", realroot, "tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0 &&
+	   move_mount(curroot, "", realroot, "mnt", MOVE_MOUNT_F_EMPTY_PATH) < 0){
+		syserr("newns: attach the new root");
+		goto out;
+	}
+	if(fchdir(curroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0){
+		syserr("newns: pivot_root");
 		goto out;
 	}
 	if(umount2(".", MNT_DETACH) < 0){
-		syserr("rfork -N: detach the old root");
+		syserr("newns: detach the old root");
 		goto out;
 	}
-	if(chdir(havehome ? home : "/") < 0 && chdir("/") < 0){
-		syserr("rfork -N: chdir");
-		goto out;
-	}
-	if(srv != NULL)
-		setenv("NS9SRV", "/srv", 1);
+	if(chdir("/") < 0 || chdir(cdone ? cwd : oldcwd) < 0)
+		if(chdir("/") < 0){
+			syserr("newns: chdir");
+			goto out;
+		}
 	r = 0;
 out:
-	for(i = 0; i < n; i++){
-		if(pc[i].fd >= 0)
-			close(pc[i].fd);
-		free(pc[i].dst);
-		free(pc[i].link);
-	}
-	if(root >= 0)
-		close(root);
+	ns_sethostroot(-1, -1);
+	if(host >= 0)
+		close(host);
+	if(realroot >= 0)
+		close(realroot);
+	if(curroot >= 0)
+		close(curroot);
+	curroot = -1;
+	free(owned);
 	return r;
 }
 
@@ -460,12 +501,14 @@ ns_rfork(int flags)
 {
 	if((flags & NS_RFNAMEG) && (flags & NS_RFCNAMEG))
 		return perr(Ebadarg, "rfork: -n and -N together");
-	if(flags & (NS_RFNAMEG | NS_RFCNAMEG)){
-		if(newmntns() < 0)
+	if(flags & NS_RFCNAMEG){
+		int failed;
+
+		/* the default namespace file; its failing lines are skipped, as in Plan 9 */
+		if(ns_newns(NULL, NULL, NULL, 0, NULL, NULL, &failed) < 0)
 			return -1;
-		if((flags & NS_RFCNAMEG) && cleanroot() < 0)
-			return -1;
-	}
+	}else if((flags & NS_RFNAMEG) && newmntns() < 0)
+		return -1;
 	if((flags & NS_RFNOMNT) && nomntfilter() < 0)
 		return -1;
 	return 0;

@@ -21,6 +21,7 @@
  * still parses and replays.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -542,6 +543,217 @@ mountline(Buf *out, const NsMount *m)
 	bufputc(out, '\n');
 }
 
+/*
+ * A clean name space (ns9 newns: its root is the tmpfs "ns9root") names
+ * its pieces by the devices that made them, so that its text replays in
+ * another clean one: #c, #m/PATH, #p, #s, and for a piece of the root ns9
+ * started from, #/PATH or (read-only) #r/PATH.  PATH is found in pid 1's
+ * mount table where the reader may read it, else it is the path within
+ * the file system (right for the root file system).
+ */
+typedef struct Clean Clean;
+struct Clean {
+	int on;
+	int loaded;
+	NsTable host;	/* pid 1's; n == 0 if unreadable */
+	pid_t pid;
+	int nloaded;
+	char *names;	/* NS9NAMES of pid: what newns bound from the host root */
+};
+
+/* pid's NS9NAMES (from its environment), or NULL. */
+static char *
+envnames(pid_t pid)
+{
+	const char *v;
+	char *buf, *p, *e;
+	ssize_t n;
+	size_t len, cap;
+	int fd;
+
+	if(pid == 0 || pid == getpid()){
+		v = getenv("NS9NAMES");
+		return v != NULL ? estrdup(v) : NULL;
+	}
+	fd = ns_procopen(pid, "environ", O_RDONLY);
+	if(fd < 0){
+		clearerr9();
+		return NULL;
+	}
+	cap = 65536;
+	buf = emalloc(cap + 1);
+	len = 0;
+	while(len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	for(p = buf; p < buf + len; p = e + 1){
+		e = memchr(p, 0, buf + len - p);
+		if(e == NULL)
+			e = buf + len;
+		if(strncmp(p, "NS9NAMES=", 9) == 0){
+			p = estrdup(p + 9);
+			free(buf);
+			return p;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* The name newns gave mount m (ID MAJ:MIN PATH NAME lines), in b; 0 if found. */
+static int
+recorded(Clean *cl, const NsMount *m, Buf *b)
+{
+	unsigned long long id;
+	unsigned maj, min;
+	const char *p, *e;
+	char path[4096], name[4096];
+	size_t pl, rl;
+
+	if(!cl->nloaded){
+		cl->nloaded = 1;
+		cl->names = envnames(cl->pid);
+	}
+	if(cl->names == NULL)
+		return -1;
+	for(p = cl->names; *p; p = *e ? e + 1 : e){
+		e = strchr(p, '\n');
+		if(e == NULL)
+			e = p + strlen(p);
+		if((size_t)(e - p) >= sizeof path || sscanf(p, "%llu %u:%u %4095s %4095s", &id, &maj, &min, path, name) != 5)
+			continue;
+		if(id != (unsigned long long)m->id || maj != m->major || min != m->minor)
+			continue;
+		/* the path within the file system ends the host path */
+		pl = strlen(path);
+		rl = strlen(m->root);
+		if(strcmp(m->root, "/") != 0 && (rl > pl || strcmp(path + pl - rl, m->root) != 0))
+			continue;
+		bufputs(b, name);
+		return 0;
+	}
+	return -1;
+}
+
+static int
+isclean(NsTable *t)
+{
+	int i;
+
+	for(i = 0; i < t->n; i++)
+		if(strcmp(t->m[i].point, "/") == 0)
+			return strcmp(t->m[i].fstype, "tmpfs") == 0 && strcmp(t->m[i].source, "ns9root") == 0;
+	return 0;
+}
+
+static int
+hasopt(const char *opts, const char *o)
+{
+	size_t n;
+	const char *p;
+
+	n = strlen(o);
+	for(p = opts; (p = strstr(p, o)) != NULL; p += n)
+		if((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+			return 1;
+	return 0;
+}
+
+/* The host path of mount m's root, by pid 1's table; NULL if not found there. */
+static char *
+hostpath(Clean *cl, const NsMount *m)
+{
+	const NsMount *h, *best;
+	size_t n, bestn;
+	Buf b = {0};
+	int j;
+
+	if(!cl->loaded){
+		cl->loaded = 1;
+		if(ns_readtable(1, &cl->host) < 0){
+			clearerr9();
+			memset(&cl->host, 0, sizeof cl->host);
+		}
+	}
+	best = NULL;
+	bestn = 0;
+	for(j = 0; j < cl->host.n; j++){
+		h = &cl->host.m[j];
+		if(h->major != m->major || h->minor != m->minor)
+			continue;
+		n = strlen(h->root);
+		if(strcmp(h->root, "/") == 0)
+			n = 0;
+		else if(strncmp(m->root, h->root, n) != 0 || (m->root[n] != '/' && m->root[n] != 0))
+			continue;
+		/* the longest root, then the shortest mount point */
+		if(best == NULL || n > bestn || (n == bestn && strlen(h->point) < strlen(best->point))){
+			best = h;
+			bestn = n;
+		}
+	}
+	if(best == NULL)
+		return NULL;
+	joinpath(&b, best->point, m->root + bestn);
+	return bufdetach(&b);
+}
+
+/* Whether m, of a clean name space, is named by a device; if so its line is in out. */
+static int
+cleanline(Clean *cl, Buf *out, Ctx *c, int i)
+{
+	const NsMount *m, *p;
+	char *path;
+	int j;
+	Buf dev = {0};
+
+	m = &c->t->m[i];
+	j = idfind(c, m->parent);
+	p = j >= 0 && j != i ? &c->t->m[j] : NULL;
+	/* what #c bound in its tmpfs comes with it */
+	if(p != NULL && strcmp(p->fstype, "tmpfs") == 0 && strcmp(p->source, "#c") == 0)
+		return 1;
+	if(strcmp(m->point, "/") == 0 && strcmp(m->fstype, "tmpfs") == 0 && strcmp(m->source, "ns9root") == 0){
+		bufputs(out, "# ns9: a clean root (ns9 newns)\n");
+		return 1;
+	}
+	if(strcmp(m->fstype, "tmpfs") == 0 && (strcmp(m->source, "#c") == 0 || strncmp(m->source, "#m/", 3) == 0))
+		bufputs(&dev, m->source);
+	else if(strcmp(m->fstype, "proc") == 0 && strcmp(m->root, "/") == 0)
+		bufputs(&dev, "#p");
+	else if(recorded(cl, m, &dev) == 0)
+		;
+	else if(m->source[0] == '/' || strcmp(m->fstype, "tmpfs") == 0){
+		/* a piece of the host's file systems (a #T made here is not in pid 1's table) */
+		path = hostpath(cl, m);
+		if(path == NULL && strcmp(m->source, "#T") == 0)
+			return 0;
+		if(path == NULL)
+			path = estrdup(m->root);
+		if(strlen(path) >= 8 && strcmp(path + strlen(path) - 8, "/ns9/srv") == 0)
+			bufputs(&dev, "#s");
+		else
+			bufprint(&dev, "%s%s", hasopt(m->opts, "ro") ? "#r" : "#/", path);
+		free(path);
+	}else
+		return 0;
+	bufputs(out, "bind  ");
+	ns_quote(out, dev.s);
+	bufputc(out, ' ');
+	ns_quote(out, m->point);
+	bufputc(out, '\n');
+	buffree(&dev);
+	return 1;
+}
+
+/* A FUSE mount of ns9's own (a 9P mount or a union): printed as such. */
+static int
+isfuse9(const NsMount *m)
+{
+	return strncmp(m->fstype, "fuse", 4) == 0;
+}
+
 /* The cwd of pid, relative to its root. */
 static char *
 cwdof(pid_t pid)
@@ -640,6 +852,7 @@ ns_text(pid_t pid, int flags)
 {
 	NsTable t;
 	Ctx c;
+	Clean cl;
 	Buf out = {0}, src = {0};
 	NsMount *m;
 	char *cwd;
@@ -659,6 +872,9 @@ ns_text(pid_t pid, int flags)
 		idadd(&c, i);
 		primadd(&c, i);
 	}
+	memset(&cl, 0, sizeof cl);
+	cl.on = isclean(&t);
+	cl.pid = pid;
 	ord = order(&c);
 	for(k = 0; k < t.n; k++){
 		i = ord[k];
@@ -670,6 +886,9 @@ ns_text(pid_t pid, int flags)
 			noname(&out, m, "a name with a newline:");
 			continue;
 		}
+		/* in a clean name space, what a device made is named by it (9P mounts and unions aside) */
+		if(cl.on && !isfuse9(m) && cleanline(&cl, &out, &c, i))
+			continue;
 		if(primfind(&c, m) == i){
 			mountline(&out, m);
 			continue;
@@ -709,6 +928,9 @@ ns_text(pid_t pid, int flags)
 	tabfree(&c.ids);
 	tabfree(&c.prim);
 	free(ord);
+	if(cl.loaded)
+		ns_freetable(&cl.host);
+	free(cl.names);
 	ns_freetable(&t);
 	return cwd == NULL ? NULL : bufdetach(&out);
 }

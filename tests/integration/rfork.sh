@@ -56,7 +56,7 @@ out=$("$NS9" rfork -N sh -c '
 is "$out" "etc ok
 x
 usr read-only
-mount  fs!tmpfs!ns9root / rw,mode=755" "rfork -N (root): clean root, /etc, writable /tmp, read-only /usr"
+# ns9: a clean root (ns9 newns)" "rfork -N (root): clean root, /etc, writable /tmp, read-only /usr"
 
 # The same for the unprivileged uid.
 out=$(asuser "$UNS9" rfork -N sh -c '

@@ -1,0 +1,154 @@
+/*
+ * newns.c: namespace files.
+ *	ns9 newns [-v] [-n nsfile] [cmd [arg...]]
+ *	ns9 addns [-v] nsfile
+ *	ns9 reroot [-v] newroot [nsfile]
+ * newns builds a clean name space from nsfile (ns_newns) and runs cmd in
+ * it (default $SHELL, else /bin/sh, else /bin/busybox sh); addns runs a
+ * file against the caller's name space; reroot is newns over another
+ * root, keeping the caller's terminal and standard streams (ANTS
+ * rerootwin).  Each failing line is reported as "ns9: FILE:LINE: error";
+ * the rest still run, and the exit status says a line failed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static void
+report(const char *file, int line, const char *msg, int verbose, void *arg)
+{
+	if(verbose)
+		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+	else
+		fprintf(stderr, "ns9: %s:%d: %s\n", file, line, msg);
+}
+
+/* Flags -v and -n (where allowed); returns the index of the first operand, -1 for usage. */
+static int
+flags(int argc, char **argv, int *fl, const char **nsfile)
+{
+	int i;
+
+	for(i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != 0; i++){
+		if(strcmp(argv[i], "--") == 0)
+			return i + 1;
+		if(strcmp(argv[i], "-v") == 0)
+			*fl |= NS_FVERBOSE;
+		else if(nsfile != NULL && strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			*nsfile = argv[++i];
+		else if(nsfile != NULL && strncmp(argv[i], "-n", 2) == 0 && argv[i][2] != 0)
+			*nsfile = argv[i] + 2;
+		else if(strcmp(argv[i], "-vn") == 0 && nsfile != NULL && i + 1 < argc){
+			*fl |= NS_FVERBOSE;
+			*nsfile = argv[++i];
+		}else
+			return -1;
+	}
+	return i;
+}
+
+/*
+ * Run cmd (NULL: the shell) in the name space made.  With every line
+ * done, ns9 becomes cmd; otherwise cmd runs as a child and the exit
+ * status is cmd's if it failed, else 1.
+ */
+static int
+run(char **cmd, int failed)
+{
+	static char *bb[] = {"/bin/busybox", "sh", NULL};
+	char *sh[2];
+	pid_t pid;
+	int st;
+
+	if(cmd == NULL){
+		sh[0] = getenv("SHELL");
+		if(sh[0] == NULL || sh[0][0] != '/' || access(sh[0], X_OK) < 0)
+			sh[0] = access("/bin/sh", X_OK) == 0 || access("/bin/busybox", X_OK) < 0 ? "/bin/sh" : NULL;
+		sh[1] = NULL;
+		cmd = sh[0] != NULL ? sh : bb;
+	}
+	if(failed == 0){
+		execvp(cmd[0], cmd);
+		syserrpath(cmd[0], "exec");
+		fail();
+		return errcode() == ENOENT ? 127 : 126;
+	}
+	fflush(stderr);
+	pid = fork();
+	if(pid < 0){
+		syserr("fork");
+		return fail();
+	}
+	if(pid == 0){
+		execvp(cmd[0], cmd);
+		syserrpath(cmd[0], "exec");
+		fail();
+		_exit(errcode() == ENOENT ? 127 : 126);
+	}
+	/* The child has the terminal's signals; ns9 only waits. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while(waitpid(pid, &st, 0) < 0)
+		if(errno != EINTR)
+			return 1;
+	if(WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1;
+}
+
+int
+cmdnewns(int argc, char **argv)
+{
+	const char *nsfile;
+	int i, fl, failed;
+
+	nsfile = NULL;
+	fl = 0;
+	if((i = flags(argc, argv, &fl, &nsfile)) < 0)
+		return usage();
+	if(ns_newns(nsfile, NULL, NULL, fl, report, NULL, &failed) < 0)
+		return fail();
+	return run(i < argc ? argv + i : NULL, failed);
+}
+
+int
+cmdaddns(int argc, char **argv)
+{
+	int i, fl, n;
+
+	fl = 0;
+	if((i = flags(argc, argv, &fl, NULL)) < 0 || i != argc - 1)
+		return usage();
+	n = ns_runfile(argv[i], NULL, fl | NS_FNOSKIP, report, NULL);
+	if(n < 0)
+		return fail();
+	return n == 0 ? 0 : 1;
+}
+
+int
+cmdreroot(int argc, char **argv)
+{
+	int i, fl, failed;
+
+	fl = 0;
+	if((i = flags(argc, argv, &fl, NULL)) < 0 || i >= argc || argc - i > 2)
+		return usage();
+	if(ns_newns(i + 1 < argc ? argv[i + 1] : NULL, NULL, argv[i], fl, report, NULL, &failed) < 0)
+		return fail();
+	return run(NULL, failed);
+}
+
+/* ns9 rfork -N: newns with the default file, its lines reported. */
+int
+ns9cleanfork(void)
+{
+	int failed;
+
+	return ns_newns(NULL, NULL, NULL, 0, report, NULL, &failed);
+}
