@@ -391,7 +391,7 @@ runtext(Run *r, const char *file, const char *text, size_t len)
 		if(e == NULL)
 			e = end;	/* a last line without a newline runs too */
 		if(e - p > Maxline){
-			msg = esmprint("line longer than %d bytes", Maxline);
+			msg = esmprint("line too long (over %d bytes)", Maxline);
 			fail(r, file, ln, msg);
 			free(msg);
 			continue;
