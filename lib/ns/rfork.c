@@ -24,9 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <elf.h>
-#include <link.h>
-#include <sys/auxv.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -110,19 +107,20 @@ newmntns(void)
 /*
  * Clean name spaces (ns_newns).  The new root is a fresh tmpfs holding
  * only empty directories where Linux expects them (Plan 9's root device
- * has its own skeleton).  The namespace file runs chrooted into it while
- * it is still detached, so its binds land in it and nowhere else, and #/
- * reaches the root ns9 started from through an fd; then the new root is
- * attached, made the root with pivot_root, and the old one detached: the
- * name space holds nothing of the old root that the file did not bind.
+ * has its own skeleton).  It is mounted on top of the old root (in the
+ * new, private mount namespace) and the namespace file runs chrooted into
+ * it, so its binds land in it and nowhere else, while #/ reaches the root
+ * ns9 started from through an fd of the mount below; then the new root is
+ * made the root with pivot_root and the old one detached: the name space
+ * holds nothing of the old root that the file did not bind.
  */
 static const char *skeleton[] = {
 	"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt",
 	"mnt/term", "n", "opt", "proc", "root", "run", "sbin", "srv", "sys", "tmp", "usr", "var",
 };
 
-static int curroot = -1;	/* the clean root being built (detached until the end) */
-static char selfexe[PATH_MAX];	/* ns9's own path, read before leaving the old root */
+static int curroot = -1;	/* the clean root being built, on top of realroot */
+static int realroot = -1;	/* the root ns9 started from (the mount below) */
 
 /* mkdir -p of path (relative) under dir fd. */
 static int
@@ -146,12 +144,11 @@ mkdirsat(int dir, const char *path)
 	return 0;
 }
 
-/* A fresh root with the skeleton (and $HOME's path, and ns9's own directory's), entered. */
+/* A fresh root with the skeleton (and $HOME's path), entered. */
 int
 ns_clearroot(void)
 {
 	const char *h;
-	char exe[PATH_MAX], *p;
 	size_t i;
 	int root;
 
@@ -167,18 +164,28 @@ ns_clearroot(void)
 	h = getenv("HOME");
 	if(h != NULL && h[0] == '/' && h[1] != 0)
 		mkdirsat(root, h + 1);
-	snprintf(exe, sizeof exe, "%s", selfexe);
-	if((p = strrchr(exe, '/')) != NULL && p != exe){
-		*p = 0;
-		mkdirsat(root, exe + 1);
-	}
 	{
 		struct stat st;
 
 		if(fstat(root, &st) == 0)
 			ns_ownfs(st.st_dev);
 	}
-	if(fchdir(root) < 0 || chroot(".") < 0){
+	if(realroot < 0){
+		close(root);
+		return seterr(EINVAL, "clear: only while ns9 newns builds a name space");
+	}
+	/*
+	 * clear: the clean root built so far goes, with all the file bound on
+	 * it ("/" is that root itself, what is mounted over it aside).
+	 */
+	if(curroot >= 0 && umount2("/", MNT_DETACH) < 0){
+		syserr("clear: detach the name space built so far");
+		close(root);
+		return -1;
+	}
+	/* on top of the old root, which the end detaches */
+	if(move_mount(root, "", realroot, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ||
+	   fchdir(root) < 0 || chroot(".") < 0){
 		syserr("newns: enter the fresh root");
 		close(root);
 		return -1;
@@ -189,61 +196,6 @@ ns_clearroot(void)
 	return 0;
 }
 
-/* The program interpreter (dynamic loader) of the running ns9, or NULL. */
-static const char *
-interp(void)
-{
-	const ElfW(Phdr) *ph;
-	uintptr_t base;
-	size_t i, n;
-
-	ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
-	n = getauxval(AT_PHNUM);
-	if(ph == NULL)
-		return NULL;
-	base = 0;
-	for(i = 0; i < n; i++)
-		if(ph[i].p_type == PT_PHDR)
-			base = (uintptr_t)ph - ph[i].p_vaddr;
-	for(i = 0; i < n; i++)
-		if(ph[i].p_type == PT_INTERP)
-			return (const char *)(base + ph[i].p_vaddr);
-	return NULL;
-}
-
-/*
- * ns9 itself must run in the name space it built (ns9 ns, bind, ...): when
- * its binary is not reachable there, its directory is bound, read-only,
- * at its own path (an installed ns9 is under /usr, which the file binds).
- * Not where ns9 could not run anyway (no dynamic loader: an escape pod,
- * which must hold nothing of the old root).
- */
-static void
-bindself(int realroot)
-{
-	char exe[PATH_MAX], *p;
-	int tree;
-
-	const char *ip;
-
-	snprintf(exe, sizeof exe, "%s", selfexe);
-	if(exe[0] != '/' || access(exe, X_OK) == 0 || ((ip = interp()) != NULL && access(ip, X_OK) < 0))
-		return;
-	if((p = strrchr(exe, '/')) == NULL || p == exe)
-		return;
-	*p = 0;
-	if(ns_mkmntpt(exe, 1) < 0){
-		clearerr9();
-		return;
-	}
-	tree = open_tree(realroot, exe + 1, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if(tree < 0)
-		return;
-	if(ns_private(tree, 1, "newns") < 0 || move_mount(tree, "", AT_FDCWD, exe, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		clearerr9();
-	close(tree);
-}
-
 int
 ns_newns(const char *path, const char *text, const char *newroot, int flags, NsReport *report, void *arg,
 	 int *failed)
@@ -251,7 +203,7 @@ ns_newns(const char *path, const char *text, const char *newroot, int flags, NsR
 	char oldcwd[PATH_MAX], cwd[PATH_MAX];
 	char *owned;
 	const char *name;
-	int realroot, host, r, n, cdone;
+	int host, r, n, cdone;
 
 	*failed = 0;
 	owned = NULL;
@@ -273,9 +225,7 @@ ns_newns(const char *path, const char *text, const char *newroot, int flags, NsR
 	}
 	if(getcwd(oldcwd, sizeof oldcwd) == NULL)
 		strcpy(oldcwd, "/");
-	n = readlink("/proc/self/exe", selfexe, sizeof selfexe - 1);
-	selfexe[n > 0 ? n : 0] = 0;
-	realroot = host = -1;
+	host = -1;
 	r = -1;
 	if(newroot != NULL){
 		/* checked before the name space is made, opened again in it */
@@ -316,15 +266,9 @@ ns_newns(const char *path, const char *text, const char *newroot, int flags, NsR
 		unsetenv("NS9NAMES");
 	if(getcwd(cwd, sizeof cwd) == NULL)
 		strcpy(cwd, "/");
-	bindself(realroot);
 	/* Back to the real root, to attach the new one and make it the root. */
 	if(fchdir(realroot) < 0 || chroot(".") < 0){
 		syserr("newns: leave the new root");
-		goto out;
-	}
-	if(move_mount(curroot, "", realroot, "tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0 &&
-	   move_mount(curroot, "", realroot, "mnt", MOVE_MOUNT_F_EMPTY_PATH) < 0){
-		syserr("newns: attach the new root");
 		goto out;
 	}
 	if(fchdir(curroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0){
@@ -347,6 +291,7 @@ out:
 		close(host);
 	if(realroot >= 0)
 		close(realroot);
+	realroot = -1;
 	if(curroot >= 0)
 		close(curroot);
 	curroot = -1;

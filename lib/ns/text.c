@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ns9.h"
@@ -571,13 +572,24 @@ envnames(pid_t pid)
 	size_t len, cap;
 	int fd;
 
+	struct stat st;
+
 	if(pid == 0 || pid == getpid()){
 		v = getenv("NS9NAMES");
 		return v != NULL ? estrdup(v) : NULL;
 	}
+	/*
+	 * A process's environment is its own to write: names from it are
+	 * believed only by the same user (root reading a user's process
+	 * must not bind what that user claims its mounts are).
+	 */
 	fd = ns_procopen(pid, "environ", O_RDONLY);
 	if(fd < 0){
 		clearerr9();
+		return NULL;
+	}
+	if(fstat(fd, &st) < 0 || st.st_uid != geteuid()){
+		close(fd);
 		return NULL;
 	}
 	cap = 65536;
@@ -629,6 +641,10 @@ recorded(Clean *cl, const NsMount *m, Buf *b)
 		pl = strlen(path);
 		rl = strlen(m->root);
 		if(strcmp(m->root, "/") != 0 && (rl > pl || strcmp(path + pl - rl, m->root) != 0))
+			continue;
+		/* the name is #r or #/ with that very path */
+		if(!(strncmp(name, "#r", 2) == 0 && (strcmp(name + 2, path) == 0 || (name[2] == 0 && strcmp(path, "/") == 0))) &&
+		   !(strncmp(name, "#/", 2) == 0 && (strcmp(name + 2, path) == 0 || strcmp(name + 1, path) == 0)))
 			continue;
 		bufputs(b, name);
 		return 0;
@@ -706,7 +722,7 @@ cleanline(Clean *cl, Buf *out, Ctx *c, int i)
 	const NsMount *m, *p;
 	char *path;
 	int j;
-	Buf dev = {0};
+	Buf dev = {0}, skip = {0};
 
 	m = &c->t->m[i];
 	j = idfind(c, m->parent);
@@ -724,7 +740,13 @@ cleanline(Clean *cl, Buf *out, Ctx *c, int i)
 		bufputs(&dev, "#p");
 	else if(recorded(cl, m, &dev) == 0)
 		;
-	else if(m->source[0] == '/' || strcmp(m->fstype, "tmpfs") == 0){
+	else if(p != NULL && (p->source[0] == '/' || strcmp(p->fstype, "tmpfs") == 0) &&
+		(m->source[0] == '/' || strcmp(m->fstype, "tmpfs") == 0) && strcmp(m->source, "#T") != 0 &&
+		recorded(cl, p, &skip) == 0){
+		/* came with the recursive bind of its parent, a piece newns bound */
+		buffree(&skip);
+		return 1;
+	}else if(m->source[0] == '/' || strcmp(m->fstype, "tmpfs") == 0){
 		/* a piece of the host's file systems (a #T made here is not in pid 1's table) */
 		path = hostpath(cl, m);
 		if(path == NULL && strcmp(m->source, "#T") == 0)

@@ -463,11 +463,9 @@ EOF
 	is "$?:$(cat "$TD/e")" "0:" "$who: replay: the first name space: exit 0, no report"
 	sed '/^----$/,$d' "$TD/o1" >"$R/saved.ns"
 	is "$(head -1 "$R/saved.ns" | cut -c1)" "#" "$who: replay: ns starts with a comment for the clean root"
-	# A mount below a bound directory (lib.sh's username binds one on
-	# /etc/passwd) is a line of its own.
+	# A mount below a directory the file bound (lib.sh's username binds
+	# one on /etc/passwd) came with that recursive bind: no line of its own.
 	pw=
-	grep -q ' /etc/passwd ' /proc/self/mountinfo && pw="
-/etc/passwd #r/etc/passwd"
 	is "$(sed "s/'//g" "$R/saved.ns" | awk '$1 == "bind" {
 		src = $2; if (src ~ /^-/) src = src " " $3; print $NF, src }' | sort)" "/bin #r/usr/bin
 /dev #c
