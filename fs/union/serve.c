@@ -375,6 +375,18 @@ init(void)
 		fprintf(stderr, "unionfs: passthrough %s\n", ufs.passthrough ? "on" : "off");
 }
 
+/* Send an answer built here (o: its fuse_out_header first) and free libfuse's request unanswered. */
+static int
+sendanswer(fuse_req_t req, void *o, size_t n)
+{
+	ssize_t r;
+
+	memcpy((char *)o + 8, &curunique, sizeof curunique);
+	r = write(ufs.fusefd, o, n);
+	fuse_reply_none(req);
+	return r == (ssize_t)n ? 0 : -1;
+}
+
 /* A timeout in seconds as FUSE has it. */
 static void
 tmo(double t, uint64_t *sec, uint32_t *nsec)
@@ -411,12 +423,10 @@ ureplycreatept(fuse_req_t req, const struct fuse_entry_param *e, struct fuse_fil
 		int32_t backing;
 	} o;
 	const struct stat *st;
-	ssize_t r;
 
 	_Static_assert(sizeof o == 16 + 128 + 16, "fuse_out_header + fuse_entry_out + fuse_open_out");
 	memset(&o, 0, sizeof o);
 	o.len = sizeof o;
-	o.unique = curunique;
 	o.nodeid = e->ino;
 	o.generation = e->generation;
 	tmo(e->entry_timeout, &o.entryvalid, &o.entryvalidnsec);
@@ -440,9 +450,7 @@ ureplycreatept(fuse_req_t req, const struct fuse_entry_param *e, struct fuse_fil
 	o.fh = fi->fh;
 	o.openflags = FopenPassthrough;
 	o.backing = id;
-	r = write(ufs.fusefd, &o, sizeof o);
-	fuse_reply_none(req);
-	return r == (ssize_t)sizeof o ? 0 : -1;
+	return sendanswer(req, &o, sizeof o);
 }
 
 /* A backing id for open file fd of a member, or -1 (then it is served as usual). */
@@ -489,17 +497,13 @@ ureplyopenpt(fuse_req_t req, struct fuse_file_info *fi, int id)
 		uint32_t flags;
 		int32_t backing;
 	} o;
-	ssize_t r;
 
 	memset(&o, 0, sizeof o);
 	o.len = sizeof o;
-	o.unique = curunique;
 	o.fh = fi->fh;
 	o.flags = FopenPassthrough;
 	o.backing = id;
-	r = write(ufs.fusefd, &o, sizeof o);
-	fuse_reply_none(req);
-	return r == (ssize_t)sizeof o ? 0 : -1;
+	return sendanswer(req, &o, sizeof o);
 }
 
 /*

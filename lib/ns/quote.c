@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ns9.h"
+#include "util.h"
 
 static int
 isblank9(int c)
@@ -21,52 +22,87 @@ isblank9(int c)
 int
 ns_tokenize(const char *s, char ***tokp)
 {
-	size_t len, ntok;
-	const char *p;
-	char **tok, *w;
-	int n, inq;
+	return ns_tokenizevars(s, tokp, NULL, NULL);
+}
 
-	/* Upper bound on tokens: every other byte. */
-	len = strlen(s);
-	ntok = len / 2 + 2;
-	tok = emalloc(ntok * sizeof(char *) + len + ntok);
-	w = (char *)(tok + ntok);
-	n = 0;
+/* Where a variable's name ends (plan9.md §3.2), blanks and quotes too. */
+static int
+endsname(int c)
+{
+	return c == 0 || isblank9(c) || c == '\'' || c == '/' || c == '.' || c == '!' || c == '$';
+}
+
+int
+ns_tokenizevars(const char *s, char ***tokp, const char *(*get)(const char *name, void *arg), void *arg)
+{
+	Buf w = {0};
+	size_t *off, n, cap, i, k;
+	const char *p, *v;
+	char **tok, *name, *strs;
+	int inq;
+
+	*tokp = NULL;
+	off = NULL;
+	n = cap = 0;
 	p = s;
 	for(;;){
 		while(isblank9(*p))
 			p++;
 		if(*p == 0)
 			break;
-		tok[n++] = w;
+		if(n == cap){
+			cap = cap ? 2 * cap : 16;
+			off = erealloc(off, cap * sizeof off[0]);
+		}
+		off[n++] = w.n;
 		inq = 0;
 		for(; *p != 0; p++){
 			if(inq){
 				if(*p == '\''){
 					if(p[1] == '\''){
-						*w++ = '\'';
+						bufputc(&w, '\'');
 						p++;
 					}else
 						inq = 0;
 				}else
-					*w++ = *p;
+					bufputc(&w, *p);
 			}else if(*p == '\'')
 				inq = 1;
 			else if(isblank9(*p))
 				break;
-			else
-				*w++ = *p;
+			else if(*p == '$' && get != NULL){
+				for(k = 1; !endsname(p[k]); k++)
+					;
+				if(k > 1){
+					name = estrdup(p + 1);
+					name[k - 1] = 0;
+					v = get(name, arg);
+					free(name);
+					if(v != NULL)
+						bufputs(&w, v);
+				}
+				p += k - 1;
+			}else
+				bufputc(&w, *p);
 		}
 		if(inq){
-			free(tok);
-			*tokp = NULL;
+			free(off);
+			buffree(&w);
 			return seterr(EINVAL, "unmatched quote");
 		}
-		*w++ = 0;
+		bufputc(&w, 0);
 	}
+	tok = emalloc((n + 1) * sizeof(char *) + w.n + 1);
+	strs = (char *)(tok + n + 1);
+	if(w.n != 0)
+		memcpy(strs, w.s, w.n);
+	for(i = 0; i < n; i++)
+		tok[i] = strs + off[i];
 	tok[n] = NULL;
+	free(off);
+	buffree(&w);
 	*tokp = tok;
-	return n;
+	return (int)n;
 }
 
 int
