@@ -24,7 +24,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sendfile.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -68,6 +70,9 @@ ns_srvdir(void)
 	if(env != NULL && env[0] == '/'){
 		if(stat(env, &st) < 0)
 			return syserrpath(env, "srv directory $NS9SRV"), NULL;
+		/* root's services are posted only where nobody else may reach them */
+		if(geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022) != 0 || !S_ISDIR(st.st_mode)))
+			return seterr(EACCES, "srv directory $NS9SRV %s: not root's, or writable by others", env), NULL;
 		snprintf(path, sizeof path, "%s", env);
 		return path;
 	}
@@ -98,6 +103,7 @@ static int selfroot = -1;	/* #s, #c, #p */
 static char *hostsrv;		/* the srv directory, looked up in selfroot */
 static char *hosttty;		/* the caller's terminal (stdin's), a path in selfroot */
 static Buf names;		/* ns_hostnames */
+static char *hostsrverr;	/* why there is no hostsrv */
 
 enum { Maxown = 64 };
 static dev_t owndev[Maxown];
@@ -139,7 +145,8 @@ ns_sethostroot(int host, int self)
 		close(selfroot);
 	free(hostsrv);
 	free(hosttty);
-	hostsrv = hosttty = NULL;
+	free(hostsrverr);
+	hostsrv = hosttty = hostsrverr = NULL;
 	hostroot = host;
 	selfroot = self;
 	buffree(&names);
@@ -147,8 +154,10 @@ ns_sethostroot(int host, int self)
 		d = ns_srvdir();
 		if(d != NULL)
 			hostsrv = estrdup(d);
-		else
+		else{
+			hostsrverr = estrdup(errtext());
 			clearerr9();
+		}
 		if(ttyname_r(0, tty, sizeof tty) == 0 && strncmp(tty, "/dev/", 5) == 0)
 			hosttty = estrdup(tty);
 	}
@@ -179,27 +188,52 @@ notename(int tree, const char *rel, const char *name)
 		 sx.stx_dev_minor, rel, name);
 }
 
-/* A recursive private clone of rel (a path in root fd; -1: the caller's root). */
+/*
+ * rel, a path under root fd (-1: the caller's root), opened with flags
+ * (O_PATH to name it).  Under an fd, the path is confined there as if it
+ * were the root: ".." stops at it and absolute links resolve in it, not in
+ * the clean root being built (RESOLVE_IN_ROOT); reroot's new root is not
+ * left by either.
+ */
 static int
-clonefrom(int root, const char *rel, int ro, const char *name)
+openin(int root, const char *rel, int flags)
 {
+	struct open_how how;
 	char *abs;
-	int tree;
+	int fd;
 
 	while(*rel == '/')
 		rel++;
 	if(root < 0){
 		abs = esmprint("/%s", rel);
-		tree = open_tree(AT_FDCWD, abs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		fd = open(abs, flags | O_CLOEXEC);
 		free(abs);
-	}else
-		tree = open_tree(root, rel, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-						(*rel ? 0 : AT_EMPTY_PATH));
+		return fd;
+	}
+	memset(&how, 0, sizeof how);
+	how.flags = flags | O_CLOEXEC;
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	return syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof how);
+}
+
+/* A recursive private clone of rel (a path in root fd; -1: the caller's root). */
+static int
+clonefrom(int root, const char *rel, int ro, const char *name)
+{
+	int fd, tree;
+
+	while(*rel == '/')
+		rel++;
+	fd = openin(root, rel, O_PATH);
+	tree = fd < 0 ? -1 : open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if(tree < 0){
+		if(fd >= 0)
+			close(fd);
 		if(errno == ENOENT || errno == ENOTDIR)
 			return syserrpath(name, NULL);
 		return ns_permerr(name);
 	}
+	close(fd);
 	if(ns_private(tree, ro, name) < 0){
 		close(tree);
 		return -1;
@@ -209,22 +243,13 @@ clonefrom(int root, const char *rel, int ro, const char *name)
 	return tree;
 }
 
-/* #p: a fresh proc file system, else (a user without its own PID namespace) a clone. */
+/*
+ * #p: the caller's /proc, cloned: the same instance with its options
+ * (hidepid, subset), which a fresh one made by root would drop.
+ */
 static int
 devproc(const char *name)
 {
-	int fs, mnt;
-
-	fs = fsopen("proc", FSOPEN_CLOEXEC);
-	if(fs >= 0){
-		mnt = -1;
-		if(fsconfig(fs, FSCONFIG_SET_STRING, "source", "proc", 0) == 0 &&
-		   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-			mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-		close(fs);
-		if(mnt >= 0)
-			return mnt;
-	}
 	return clonefrom(selfroot, "proc", 0, name);
 }
 
@@ -300,29 +325,58 @@ bad:
 	return -1;
 }
 
-enum { Maxcopydepth = 64 };
+enum {
+	Maxcopydepth = 64,
+	Maxcopy = 1 << 30,	/* bytes a RAM copy may hold */
+};
 
-/* Copy the regular file name of directory sd into directory dd. */
+typedef struct Copy Copy;
+struct Copy {
+	uint64_t bytes;
+	int asroot;	/* root copies keep owners; others drop set-id bits */
+};
+
+/* Owner and mode of a copy, as the source had them (never set-id bits that root did not own). */
 static int
-copyfile(int sd, int dd, const char *name, mode_t mode)
+keepattr(Copy *c, int fd, const char *name, int dd, const struct stat *st)
+{
+	mode_t mode;
+
+	mode = st->st_mode & 07777;
+	if(c->asroot){
+		if((name != NULL ? fchownat(dd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW)
+				 : fchown(fd, st->st_uid, st->st_gid)) < 0)
+			return -1;
+	}else
+		mode &= ~(S_ISUID | S_ISGID);
+	if(S_ISLNK(st->st_mode))
+		return 0;
+	return name != NULL ? fchmodat(dd, name, mode, 0) : fchmod(fd, mode);
+}
+
+/* Copy the open regular file in to name in directory dd. */
+static int
+copyfd(Copy *c, int in, int dd, const char *name, const struct stat *st)
 {
 	char buf[65536];
 	ssize_t n, w, k;
-	int in, out, r;
+	int out, r;
 
-	in = openat(sd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if(in < 0)
-		return -1;
 	out = openat(dd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if(out < 0){
-		close(in);
+	if(out < 0)
 		return -1;
-	}
 	r = 0;
 	for(;;){
-		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if(n > 0)
+		if(c->bytes > Maxcopy){
+			errno = EFBIG;
+			r = -1;
+			break;
+		}
+		n = copy_file_range(in, NULL, out, NULL, 1 << 24, 0);
+		if(n > 0){
+			c->bytes += n;
 			continue;
+		}
 		if(n == 0)
 			break;
 		if(errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP){
@@ -330,34 +384,40 @@ copyfile(int sd, int dd, const char *name, mode_t mode)
 			break;
 		}
 		/* no copy_file_range between these two: by hand */
-		while((n = read(in, buf, sizeof buf)) > 0)
+		while((n = read(in, buf, sizeof buf)) > 0){
 			for(w = 0; w < n; w += k)
 				if((k = write(out, buf + w, n - w)) < 0){
 					r = -1;
 					goto done;
 				}
+			c->bytes += n;
+			if(c->bytes > Maxcopy){
+				errno = EFBIG;
+				r = -1;
+				goto done;
+			}
+		}
 		if(n < 0)
 			r = -1;
 		break;
 	}
 done:
-	if(r == 0 && fchmod(out, mode & 07777) < 0)
-		r = -1;
-	close(in);
+	if(r == 0)
+		r = keepattr(c, out, NULL, dd, st);
 	close(out);
 	return r;
 }
 
 /* Copy what directory sd holds into directory dd: files, directories, links. */
 static int
-copydir(int sd, int dd, int depth)
+copydir(Copy *c, int sd, int dd, int depth)
 {
 	struct dirent *de;
 	struct stat st;
 	char link[PATH_MAX];
 	ssize_t n;
 	DIR *d;
-	int fd, s2, d2, r;
+	int fd, s2, d2, in, r;
 
 	if(depth > Maxcopydepth){
 		errno = ELOOP;
@@ -377,15 +437,26 @@ copydir(int sd, int dd, int depth)
 			r = -1;
 			break;
 		}
-		if(S_ISREG(st.st_mode))
-			r = copyfile(sd, dd, de->d_name, st.st_mode);
-		else if(S_ISLNK(st.st_mode)){
+		if(S_ISREG(st.st_mode)){
+			/* never waits: a FIFO swapped in is not opened for reading */
+			in = openat(sd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+			if(in < 0)
+				r = -1;
+			else{
+				struct stat ist;
+
+				r = fstat(in, &ist) < 0 || !S_ISREG(ist.st_mode) ? -1 : copyfd(c, in, dd, de->d_name, &ist);
+				close(in);
+			}
+		}else if(S_ISLNK(st.st_mode)){
 			n = readlinkat(sd, de->d_name, link, sizeof link - 1);
 			if(n < 0)
 				r = -1;
 			else{
 				link[n] = 0;
 				r = symlinkat(link, dd, de->d_name);
+				if(r == 0 && c->asroot)
+					r = keepattr(c, -1, de->d_name, dd, &st);
 			}
 		}else if(S_ISDIR(st.st_mode)){
 			if(mkdirat(dd, de->d_name, 0700) < 0){
@@ -394,13 +465,13 @@ copydir(int sd, int dd, int depth)
 			}
 			s2 = openat(sd, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			d2 = openat(dd, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			r = s2 < 0 || d2 < 0 ? -1 : copydir(s2, d2, depth + 1);
+			r = s2 < 0 || d2 < 0 ? -1 : copydir(c, s2, d2, depth + 1);
 			if(s2 >= 0)
 				close(s2);
 			if(d2 >= 0)
 				close(d2);
 			if(r == 0)
-				r = fchmodat(dd, de->d_name, st.st_mode & 07777, 0);
+				r = keepattr(c, -1, de->d_name, dd, &st);
 		}
 		/* devices, FIFOs and sockets are not copied */
 	}
@@ -408,26 +479,45 @@ copydir(int sd, int dd, int depth)
 	return r;
 }
 
-/* #m/PATH: a RAM copy of PATH (under the host root). */
+/* Owner and mode of the copy's root (t: a mount's fd, which takes no fchmod). */
+static int
+keeprootattr(Copy *c, int t, const struct stat *st)
+{
+	int fd, r;
+
+	fd = openat(t, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if(fd < 0)
+		return -1;
+	r = keepattr(c, fd, NULL, -1, st);
+	close(fd);
+	return r;
+}
+
+/*
+ * #m/PATH: a RAM copy of PATH (under the host root), with the owners and
+ * modes it had: the copy's root takes those of PATH, or for a file, of
+ * the directory that holds it, so nothing is more open than it was.
+ */
 static int
 devram(const char *rest, const char *name)
 {
-	struct stat st;
+	struct stat st, dst;
 	const char *rel, *base;
-	char *src;
-	int root, sd, t, r;
+	char *dir;
+	Copy c;
+	int src, pd, t, r;
 
 	rel = rest;
 	while(*rel == '/')
 		rel++;
 	if(*rel == 0)
 		return perr(Ebadarg, "%s: #m needs a path to copy", name);
-	root = hostroot >= 0 ? hostroot : AT_FDCWD;
-	src = hostroot >= 0 ? estrdup(rel) : esmprint("/%s", rel);
-	sd = -1;
-	t = -1;
+	memset(&c, 0, sizeof c);
+	c.asroot = geteuid() == 0;
+	pd = t = -1;
 	r = -1;
-	if(fstatat(root, src, &st, 0) < 0){
+	src = openin(hostroot, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if(src < 0 || fstat(src, &st) < 0){
 		syserrpath(name, NULL);
 		goto out;
 	}
@@ -435,36 +525,37 @@ devram(const char *rest, const char *name)
 		seterr(EINVAL, "%s: not a file or a directory", name);
 		goto out;
 	}
-	t = ns_freshtmpfs(name, "0755", name);
+	t = ns_freshtmpfs(name, "0700", name);
 	if(t < 0)
 		goto out;
 	if(S_ISDIR(st.st_mode)){
-		sd = openat(root, src, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if(sd < 0 || copydir(sd, t, 0) < 0){
+		if(copydir(&c, src, t, 0) < 0 || keeprootattr(&c, t, &st) < 0){
 			syserr("%s: copy", name);
 			goto out;
 		}
 	}else{
-		base = strrchr(src, '/');
-		base = base != NULL ? base + 1 : src;
-		if(base != src){
-			char *dir = estrdup(src);
-
-			dir[base - src - 1] = 0;
-			sd = openat(root, *dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-			free(dir);
-		}else
-			sd = hostroot >= 0 ? fcntl(hostroot, F_DUPFD_CLOEXEC, 0) : open("/", O_PATH | O_CLOEXEC);
-		if(sd < 0 || copyfile(sd, t, base, st.st_mode) < 0){
+		/* the file under its own name; the root as the directory that held it */
+		dir = estrdup(rel);
+		base = strrchr(rel, '/');
+		if(base != NULL)
+			dir[base - rel] = 0;
+		else
+			strcpy(dir, ".");
+		base = base != NULL ? base + 1 : rel;
+		pd = openin(hostroot, dir, O_PATH | O_DIRECTORY);
+		free(dir);
+		if(pd < 0 || fstat(pd, &dst) < 0 || copyfd(&c, src, t, base, &st) < 0 ||
+		   keeprootattr(&c, t, &dst) < 0){
 			syserr("%s: copy", name);
 			goto out;
 		}
 	}
 	r = 0;
 out:
-	if(sd >= 0)
-		close(sd);
-	free(src);
+	if(src >= 0)
+		close(src);
+	if(pd >= 0)
+		close(pd);
 	if(r < 0 && t >= 0){
 		close(t);
 		t = -1;
@@ -513,7 +604,7 @@ ns_devresolve(const char *name, char **pathp, int *treefd)
 		if(selfroot >= 0){
 			/* building a clean name space: the directory itself, as a tree */
 			if(hostsrv == NULL)
-				return perr(Ebadsharp, "%s: no srv directory", name);
+				return seterr(EACCES, "%s: %s", name, hostsrverr != NULL ? hostsrverr : "no srv directory");
 			if(rest[0] != 0 && strspn(rest, "/") != strlen(rest))
 				return seterr(EINVAL, "%s: name the srv directory, then its posts through where it is bound", name);
 			*treefd = clonefrom(selfroot, hostsrv, 0, name);
@@ -529,6 +620,13 @@ ns_devresolve(const char *name, char **pathp, int *treefd)
 		return *treefd < 0 ? -1 : 0;
 	case 'm':
 		*treefd = devram(rest, name);
+		if(*treefd >= 0 && hostroot >= 0){
+			const char *rel = rest;
+
+			while(*rel == '/')
+				rel++;
+			notename(*treefd, rel, name);
+		}
 		return *treefd < 0 ? -1 : 0;
 	}
 	/* #T, #c, #p: made afresh, so only their root can be named. */

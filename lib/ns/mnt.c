@@ -71,7 +71,7 @@ ns_freshtmpfs(const char *source, const char *mode, const char *ctx)
 	if(fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0 ||
 	   fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
 	   fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	   (mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
+	   (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0)
 		syserr("%s", ctx);
 	close(fs);
 	return mnt;

@@ -93,14 +93,16 @@ readall(const char *path, size_t *lenp)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* a FIFO or a terminal named as a file must not hold the name space being built */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if(fd < 0)
 		return syserrpath(path, NULL), NULL;
-	if(fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)){
+	if(fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)){
 		close(fd);
-		errno = EISDIR;
-		return syserrpath(path, NULL), NULL;
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return syserrpath(path, "not a regular file"), NULL;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	while((n = read(fd, chunk, sizeof chunk)) > 0){
 		if(b.n + (size_t)n > Maxfile){
 			close(fd);
@@ -162,6 +164,28 @@ include(Run *r, const char *file, int line, const char *path)
  * bind $home or a directory under /tmp wherever it is.  Nothing is made
  * on any other file system.
  */
+/* What ns_mkmntpt made for the line being run, undone if the line fails. */
+static __thread char *made[64];
+static __thread int nmade;
+
+static void
+note(const char *p)
+{
+	if(nmade < (int)nelem(made))
+		made[nmade++] = estrdup(p);
+}
+
+static void
+forgetmade(int undo)
+{
+	while(nmade > 0){
+		nmade--;
+		if(undo && rmdir(made[nmade]) < 0 && errno == ENOTDIR)
+			unlink(made[nmade]);
+		free(made[nmade]);
+	}
+}
+
 int
 ns_mkmntpt(const char *path, int dir)
 {
@@ -191,17 +215,26 @@ ns_mkmntpt(const char *path, int dir)
 	cleanname(s);
 	for(p = s + 1; r == 0 && (p = strchr(p, '/')) != NULL; p++){
 		*p = 0;
-		if(mkdir(s, 0755) < 0 && errno != EEXIST)
+		if(mkdir(s, 0755) == 0)
+			note(s);
+		else if(errno != EEXIST)
 			r = -1;
 		*p = '/';
 	}
 	if(r == 0){
-		if(dir)
-			r = mkdir(s, 0755) < 0 && errno != EEXIST ? -1 : 0;
-		else{
-			int fd = open(s, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if(dir){
+			if(mkdir(s, 0755) == 0)
+				note(s);
+			else if(errno != EEXIST)
+				r = -1;
+		}else{
+			int fd = open(s, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 
-			r = fd < 0 ? -1 : close(fd);
+			if(fd >= 0){
+				note(s);
+				close(fd);
+			}else if(errno != EEXIST)
+				r = -1;
 		}
 	}
 	if(r < 0)
@@ -277,9 +310,11 @@ runline(Run *r, const char *file, int line, const char *s)
 						      S_ISDIR(st.st_mode));
 			clearerr9();
 		}
-		if(ns_apply(&c) < 0)
+		if(ns_apply(&c) < 0){
 			fail(r, file, line, errtext());
-		else{
+			forgetmade(1);	/* nothing half-applied: the mount points it made go */
+		}else{
+			forgetmade(0);
 			if(c.verb == NS_CD && c.old[0] == '/')
 				cdone = 1;
 			if(r->flags & NS_FCLEAN)

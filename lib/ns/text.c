@@ -562,6 +562,40 @@ struct Clean {
 	char *names;	/* NS9NAMES of pid: what newns bound from the host root */
 };
 
+/*
+ * Whether pid runs as the reader (real and effective uid, as /proc/PID/status
+ * gives them; not the owner of its /proc files, which a process that is
+ * not dumpable hands to root).
+ */
+static int
+sameuser(pid_t pid)
+{
+	char line[256];
+	unsigned long r, e;
+	FILE *f;
+	int fd, ok;
+
+	fd = ns_procopen(pid, "status", O_RDONLY);
+	if(fd < 0){
+		clearerr9();
+		return 0;
+	}
+	f = fdopen(fd, "r");
+	if(f == NULL){
+		close(fd);
+		return 0;
+	}
+	ok = 0;
+	while(fgets(line, sizeof line, f) != NULL)
+		if(strncmp(line, "Uid:", 4) == 0){
+			ok = sscanf(line + 4, "%lu %lu", &r, &e) == 2 && r == (unsigned long)geteuid() &&
+			     e == (unsigned long)geteuid();
+			break;
+		}
+	fclose(f);
+	return ok;
+}
+
 /* pid's NS9NAMES (from its environment), or NULL. */
 static char *
 envnames(pid_t pid)
@@ -588,7 +622,7 @@ envnames(pid_t pid)
 		clearerr9();
 		return NULL;
 	}
-	if(fstat(fd, &st) < 0 || st.st_uid != geteuid()){
+	if(fstat(fd, &st) < 0 || !sameuser(pid)){
 		close(fd);
 		return NULL;
 	}
@@ -642,8 +676,9 @@ recorded(Clean *cl, const NsMount *m, Buf *b)
 		rl = strlen(m->root);
 		if(strcmp(m->root, "/") != 0 && (rl > pl || strcmp(path + pl - rl, m->root) != 0))
 			continue;
-		/* the name is #r or #/ with that very path */
-		if(!(strncmp(name, "#r", 2) == 0 && (strcmp(name + 2, path) == 0 || (name[2] == 0 && strcmp(path, "/") == 0))) &&
+		/* the name is #r, #m or #/ with that very path */
+		if(!((strncmp(name, "#r", 2) == 0 || strncmp(name, "#m", 2) == 0) &&
+		     (strcmp(name + 2, path) == 0 || (name[2] == 0 && strcmp(path, "/") == 0))) &&
 		   !(strncmp(name, "#/", 2) == 0 && (strcmp(name + 2, path) == 0 || strcmp(name + 1, path) == 0)))
 			continue;
 		bufputs(b, name);
@@ -727,14 +762,15 @@ cleanline(Clean *cl, Buf *out, Ctx *c, int i)
 	m = &c->t->m[i];
 	j = idfind(c, m->parent);
 	p = j >= 0 && j != i ? &c->t->m[j] : NULL;
-	/* what #c bound in its tmpfs comes with it */
-	if(p != NULL && strcmp(p->fstype, "tmpfs") == 0 && strcmp(p->source, "#c") == 0)
+	/* what #c bound in its tmpfs comes with it, and what was mounted in the /proc #p cloned */
+	if(p != NULL && ((strcmp(p->fstype, "tmpfs") == 0 && strcmp(p->source, "#c") == 0) ||
+			 (strcmp(p->fstype, "proc") == 0 && strcmp(m->fstype, "proc") != 0)))
 		return 1;
 	if(strcmp(m->point, "/") == 0 && strcmp(m->fstype, "tmpfs") == 0 && strcmp(m->source, "ns9root") == 0){
 		bufputs(out, "# ns9: a clean root (ns9 newns)\n");
 		return 1;
 	}
-	if(strcmp(m->fstype, "tmpfs") == 0 && (strcmp(m->source, "#c") == 0 || strncmp(m->source, "#m/", 3) == 0))
+	if(strcmp(m->fstype, "tmpfs") == 0 && strcmp(m->source, "#c") == 0)
 		bufputs(&dev, m->source);
 	else if(strcmp(m->fstype, "proc") == 0 && strcmp(m->root, "/") == 0)
 		bufputs(&dev, "#p");
@@ -747,9 +783,14 @@ cleanline(Clean *cl, Buf *out, Ctx *c, int i)
 		buffree(&skip);
 		return 1;
 	}else if(m->source[0] == '/' || strcmp(m->fstype, "tmpfs") == 0){
-		/* a piece of the host's file systems (a #T made here is not in pid 1's table) */
+		/*
+		 * A piece of the host's file systems, as pid 1's table has it.  A
+		 * tmpfs that is not there (a #T made here, anyone's own) is left
+		 * to the usual lines; only a disk's piece falls back to its path
+		 * in the file system.
+		 */
 		path = hostpath(cl, m);
-		if(path == NULL && strcmp(m->source, "#T") == 0)
+		if(path == NULL && m->source[0] != '/')
 			return 0;
 		if(path == NULL)
 			path = estrdup(m->root);
