@@ -1594,7 +1594,15 @@ uopendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h = emalloc(sizeof *h);
 	h->node = n;
 	fi->fh = (uintptr_t)h;
-	fi->cache_readdir = cache;
+	/*
+	 * The kernel keeps a listing (filling its cache as it is read) only
+	 * from the second time the directory is listed unchanged: filling it
+	 * costs the first listing a third of its time, and most directories
+	 * are listed once.
+	 */
+	pthread_mutex_lock(&ufs.lk);
+	fi->cache_readdir = cache && n->ls != NULL && n->ls->gen == n->gen;
+	pthread_mutex_unlock(&ufs.lk);
 	fi->keep_cache = cache;
 	if(fuse_reply_open(req, fi) != 0)
 		free(h);
