@@ -95,11 +95,19 @@ run(char **cmd, int failed)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	while(waitpid(pid, &st, 0) < 0)
-		if(errno != EINTR)
-			return 1;
+		if(errno != EINTR){
+			st = 1 << 8;
+			break;
+		}
+	/*
+	 * This process is in the name space it built, which may have no
+	 * /proc: nothing that runs at exit may need one (a sanitizer's leak
+	 * check does), so it ends here.
+	 */
+	fflush(NULL);
 	if(WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1;
+		_exit(128 + WTERMSIG(st));
+	_exit(WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1);
 }
 
 int
