@@ -14,6 +14,7 @@ static const Subcmd cmds[] = {
 	{"bind", cmdnscmd, "bind [-abcC] new old"},
 	{"mount", cmdnscmd, "mount [-abcC] srvname old [spec]"},
 	{"unmount", cmdnscmd, "unmount [new] old"},
+	{"import", cmdnscmd, "import [-abcC] [user@]host [remotepath] mountpoint"},
 	{"ns", cmdns, "ns [-r] [pid]"},
 	{"rfork", cmdrfork, "rfork [-n|-N] [-m] [cmd [arg...]]"},
 	{"newns", cmdnewns, "newns [-v] [-n nsfile] [cmd [arg...]]"},

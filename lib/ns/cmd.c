@@ -1,5 +1,6 @@
 /*
- * cmd.c: parse and format namespace commands: bind, mount, unmount, cd.
+ * cmd.c: parse and format namespace commands: bind, mount, unmount, cd,
+ * and import (a mount of ssh!HOST!PATH).
  * One parser serves argv, control-file writes and namespace files, so a
  * command means the same wherever it is written (9front libauth/newns.c).
  */
@@ -20,6 +21,8 @@ static const struct {
 	{"mount", NS_MOUNT, "abcC", 2, 3, "mount [-abcC] srvname old [spec]"},
 	{"unmount", NS_UNMOUNT, "", 1, 2, "unmount [new] old"},
 	{"cd", NS_CD, "", 1, 1, "cd dir"},
+	/* Plan 9's import(4): a mount of the service ssh!HOST!PATH (import.c) */
+	{"import", NS_MOUNT, "abcC", 2, 3, "import [-abcC] [user@]host [remotepath] mountpoint"},
 };
 
 static int
@@ -133,6 +136,14 @@ ns_parse(NsCmd *c, int argc, char **argv)
 		c->old = estrdup(op[1]);
 		break;
 	case NS_MOUNT:
+		if(strcmp(verb, "import") == 0){
+			/* with no remote path, the remote path is the mount point (import(4)) */
+			if(op[0][0] == 0 || op[0][0] == '-' || strpbrk(op[0], "!/ \t") != NULL)
+				return seterr(EINVAL, "import: bad host '%s'; usage: %s", op[0], verbs[v].usage);
+			c->new = esmprint("ssh!%s!%s", op[0], op[1]);
+			c->old = estrdup(op[nop - 1]);
+			break;
+		}
 		c->new = estrdup(op[0]);
 		c->old = estrdup(op[1]);
 		/* An empty spec is no spec, as in the kernel's listing. */

@@ -72,6 +72,14 @@ const char *ns_hostnames(void);
 /* clear: a fresh clean root, entered (chroot) while it is built. */
 int ns_clearroot(void);
 
+/* --- 9P over ssh (import.c) --- */
+/* Dial "ssh!HOST!PATH": ssh HOST ns9 exportfs -r PATH on a socket pair; the caller's end, or -1. */
+int ns_sshdial(const char *srv);
+/* After a mount over the last ssh dialled failed: add what ssh's exit says to the error. */
+void ns_sshwhy(const char *ctx);
+/* Whether this is a helper acting in a target's name space (target.c). */
+int ns_intarget(void);
+
 /* --- unions (union.c) --- */
 
 /* A union member: what made it (NS_BIND, NS_MOUNT, USELF), its flags, names and directory fd. */

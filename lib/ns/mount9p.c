@@ -359,8 +359,11 @@ ns_mount9ptree(const char *srv, int flag, const char *spec, const char *ctx)
 	fuse = -1;
 	close(conn);
 	conn = -1;
-	if(readstatus(pipefd[0], ctx) < 0)
+	if(readstatus(pipefd[0], ctx) < 0){
+		if(strncmp(srv, "ssh!", 4) == 0)
+			ns_sshwhy(ctx);
 		goto bad;
+	}
 	close(pipefd[0]);
 	buffree(&source);
 	return mnt;

@@ -298,9 +298,7 @@ runline(Run *r, const char *file, int line, const char *s)
 			fail(r, file, line, "clear: only where a clean name space is built (ns9 newns)");
 		else if(ns_clearroot() < 0)
 			fail(r, file, line, errtext());
-	}else if(strcmp(tok[0], "import") == 0)
-		fail(r, file, line, "import: not available yet");
-	else if(ns_parse(&c, n, tok) < 0)
+	}else if(ns_parse(&c, n, tok) < 0)
 		fail(r, file, line, errtext());
 	else{
 		if((r->flags & NS_FCLEAN) && (c.verb == NS_BIND || c.verb == NS_MOUNT) && c.old[0] == '/'){

@@ -485,6 +485,8 @@ ns_srvdial(const char *srv)
 
 	if(srv == NULL || srv[0] == 0)
 		return seterr(EINVAL, "srv: empty name");
+	if(strncmp(srv, "ssh!", 4) == 0)
+		return ns_sshdial(srv);
 	if(strchr(srv, '!') != NULL && srv[0] != '/' && srv[0] != '#')
 		return p9_dial(srv);
 	path = NULL;

@@ -136,12 +136,22 @@ struct Call {
 	volatile int r;
 };
 
+/* Set while a helper acts in a target (it shares the caller's memory and thread pointer). */
+static __thread int intarget;
+
+int
+ns_intarget(void)
+{
+	return intarget;
+}
+
 static int
 child(void *v)
 {
 	Call *c = v;
 
 	c->r = -1;
+	intarget = c->t != NULL;
 	if(c->t != NULL && ns_target_enter(c->t, c->flags) < 0)
 		return 1;
 	c->r = c->fn(c->t, c->arg);
@@ -164,16 +174,18 @@ spawn(Call *c, size_t size)
 {
 	char *stack;
 	pid_t pid;
-	int status;
+	int status, was;
 
 	c->r = -1;
 	stack = alloca(size);
 	/* The child borrows our memory and thread pointer, so its error record is ours. */
+	was = intarget;
 	pid = clone(child, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
 	if(pid < 0)
 		return syserr("helper");
 	while(waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	intarget = was;
 	if(c->r < 0 && errcode() == 0)
 		return seterr(EIO, "helper failed");
 	return c->r;

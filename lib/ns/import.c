@@ -1,0 +1,173 @@
+/*
+ * import.c: 9P over ssh.  A service named "ssh!HOST!PATH" is dialled by
+ * running ssh HOST with the remote command "ns9 exportfs -r PATH": its
+ * standard input and output are one end of a socket pair, the caller
+ * mounts the other (mount9p.c).  ssh is the transport and the
+ * authenticator; nothing here reads keys or passwords.  Plan 9's
+ * import(4) is `ns9 import HOST PATH MTPT`, the same mount.
+ *
+ * ssh runs as the caller, from the caller's own root: a name space being
+ * changed through ctl (another's, or the caller's through ns9fs) is not
+ * where ssh may be looked up, since its root may hold any program by that
+ * name; such a mount is refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ns9.h"
+#include "impl.h"
+
+enum {
+	Maxargs = 32,
+	Alivesec = 15,	/* ssh's keepalive: a dead link is found within Alivesec * Alivecount */
+	Alivecount = 4,
+};
+
+/* The last ssh this thread started, for ns_sshwhy. */
+static __thread pid_t lastssh;
+
+/* s quoted for the remote shell: '...' with ' as '\''. */
+static void
+shquote(Buf *b, const char *s)
+{
+	bufputc(b, '\'');
+	for(; *s; s++)
+		if(*s == '\'')
+			bufputs(b, "'\\''");
+		else
+			bufputc(b, *s);
+	bufputc(b, '\'');
+}
+
+int
+ns_sshdial(const char *srv)
+{
+	char *host, *path, *p, *words, *argv[Maxargs + 16];
+	const char *ssh, *remote;
+	Buf cmd = {0};
+	int sp[2], n, r;
+	pid_t pid;
+
+	lastssh = 0;
+	if(ns_intarget())
+		return seterr(EPERM, "%s: an import is made by the name space's own process, not through ctl", srv);
+	host = estrdup(srv + 4);
+	p = strchr(host, '!');
+	path = p != NULL ? p + 1 : "/";
+	if(p != NULL)
+		*p = 0;
+	r = -1;
+	words = NULL;
+	sp[0] = sp[1] = -1;
+	/* a host that reads as an option, or holds blanks, is not one */
+	if(host[0] == 0 || host[0] == '-' || strpbrk(host, " \t\n\r'\"\\") != NULL){
+		seterr(EINVAL, "%s: bad host name", srv);
+		goto out;
+	}
+	if(path[0] != '/' || strchr(path, '\n') != NULL){
+		seterr(EINVAL, "%s: the remote path must be absolute", srv);
+		goto out;
+	}
+	/* NS9SSH: the ssh command and options (blank-separated), NS9REMOTE: ns9 on the far side */
+	ssh = getenv("NS9SSH");
+	if(ssh == NULL || ssh[0] == 0)
+		ssh = "ssh";
+	remote = getenv("NS9REMOTE");
+	if(remote == NULL || remote[0] == 0)
+		remote = "ns9";
+	words = estrdup(ssh);
+	n = 0;
+	for(p = strtok(words, " \t"); p != NULL && n < Maxargs; p = strtok(NULL, " \t"))
+		argv[n++] = p;
+	argv[n++] = "-T";
+	argv[n++] = "-e";
+	argv[n++] = "none";
+	argv[n++] = "-o";
+	argv[n++] = "ServerAliveInterval=" "15";
+	argv[n++] = "-o";
+	argv[n++] = "ServerAliveCountMax=" "4";
+	argv[n++] = "--";
+	argv[n++] = host;
+	bufputs(&cmd, "exec ");
+	shquote(&cmd, remote);
+	bufputs(&cmd, " exportfs -r ");
+	shquote(&cmd, path);
+	argv[n++] = cmd.s;
+	argv[n] = NULL;
+	if(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0){
+		syserr("%s", srv);
+		goto out;
+	}
+	pid = fork();
+	if(pid < 0){
+		syserr("%s: fork", srv);
+		goto out;
+	}
+	if(pid == 0){
+		/*
+		 * Its own process group: the terminal's ^C is not the mount's end,
+		 * and it keeps the terminal for a password prompt.  stderr is the
+		 * caller's, so ssh's own messages are seen.
+		 */
+		setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
+		if(dup2(sp[1], 0) < 0 || dup2(sp[1], 1) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "ns9: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	lastssh = pid;
+	close(sp[1]);
+	sp[1] = -1;
+	r = sp[0];
+	sp[0] = -1;
+out:
+	if(sp[0] >= 0)
+		close(sp[0]);
+	if(sp[1] >= 0)
+		close(sp[1]);
+	buffree(&cmd);
+	free(words);
+	free(host);
+	return r;
+}
+
+/*
+ * After a failed mount over ssh: what ssh said by its exit status (it
+ * gets up to 3 s to end), added to the error; the ssh is reaped.
+ */
+void
+ns_sshwhy(const char *ctx)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	pid_t pid;
+	int st, i;
+
+	pid = lastssh;
+	lastssh = 0;
+	if(pid <= 0)
+		return;
+	for(i = 0; i < 150; i++){
+		if(waitpid(pid, &st, WNOHANG) == pid){
+			if(WIFEXITED(st) && WEXITSTATUS(st) == 255)
+				seterr(EHOSTUNREACH, "%s: ssh could not connect or log in (its message is above)", ctx);
+			else if(WIFEXITED(st) && WEXITSTATUS(st) == 127)
+				seterr(ENOENT, "%s: the remote side has no ns9 (command not found)", ctx);
+			else if(WIFEXITED(st) && WEXITSTATUS(st) != 0)
+				seterr(EIO, "%s: the remote side failed (exit %d)", ctx, WEXITSTATUS(st));
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGTERM);
+	waitpid(pid, &st, 0);
+}
