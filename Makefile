@@ -89,6 +89,7 @@ bench: all
 	sh bench/inject-run
 	sh bench/9p
 	sh bench/union
+	sh bench/remote
 
 install: $(NS9BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
