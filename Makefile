@@ -98,6 +98,7 @@ install: $(NS9BIN)
 	install -d $(DESTDIR)/etc/ns9
 	install -m 644 etc/namespace $(DESTDIR)/etc/ns9/namespace
 	install -m 644 etc/namespace.pod $(DESTDIR)/etc/ns9/namespace.pod
+	install -m 644 etc/namespace.cpu $(DESTDIR)/etc/ns9/namespace.cpu
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/bin/ns9|$(PREFIX)/bin/ns9|' etc/ns9fs.service >$(DESTDIR)$(PREFIX)/lib/systemd/system/ns9fs.service
 

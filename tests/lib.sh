@@ -96,3 +96,38 @@ username() {
 userfuse() {
 	mkdir -p "$SCR/dev" && mknod -m 666 "$SCR/dev/fuse" c 10 229 && mount --bind "$SCR/dev/fuse" /dev/fuse
 }
+
+# sshd_start: a throwaway sshd on a free loopback port, keys for root
+# ($S/rootkey) and the unprivileged uid ($UHOME/key), both authorized,
+# $S/otherkey authorized for nobody.  Sets S, PORT, SSHD (its pid) and
+# SSHOPTS (ssh options without a key).  Call after setup and username.
+sshd_start() {
+	S=$SCR/ssh
+	mkdir -p "$S/keys" /run/sshd
+	for k in hostkey rootkey userkey otherkey; do
+		ssh-keygen -q -t ed25519 -N '' -f "$S/$k" || return 1
+	done
+	cp "$S/rootkey.pub" "$S/keys/root"
+	cp "$S/userkey.pub" "$S/keys/ns9test"
+	cp "$S/userkey" "$UHOME/key" && chown "$TUID:$TUID" "$UHOME/key" && chmod 600 "$UHOME/key"
+	chmod 755 "$S" "$S/keys" && chmod 644 "$S/keys"/*
+	for PORT in 2222 2322 2422 2522 2622; do
+		ss -ltn 2>/dev/null | grep -q ":$PORT " || break
+	done
+	cat >"$S/sshd_config" <<EOF
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $S/hostkey
+AuthorizedKeysFile $S/keys/%u
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin prohibit-password
+StrictModes no
+PidFile $S/sshd.pid
+EOF
+	/usr/sbin/sshd -f "$S/sshd_config" -E "$S/sshd.log" || return 1
+	i=0; while [ $i -lt 50 ] && [ ! -s "$S/sshd.pid" ]; do sleep 0.1; i=$((i + 1)); done
+	SSHD=$(cat "$S/sshd.pid")
+	SSHOPTS="-p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10"
+}

@@ -21,6 +21,8 @@ int cmdrfork(int argc, char **argv);
 int cmdnewns(int argc, char **argv);
 int cmdaddns(int argc, char **argv);
 int cmdreroot(int argc, char **argv);
+int cmdcpu(int argc, char **argv);
+int cmdcpuserve(int argc, char **argv);	/* internal: the far side of cpu */
 /* rfork -N: a clean name space from the default file, failing lines reported (newns.c). */
 int ns9cleanfork(void);
 int cmdctl(int argc, char **argv);

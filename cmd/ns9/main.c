@@ -20,6 +20,8 @@ static const Subcmd cmds[] = {
 	{"newns", cmdnewns, "newns [-v] [-n nsfile] [cmd [arg...]]"},
 	{"addns", cmdaddns, "addns [-v] nsfile"},
 	{"reroot", cmdreroot, "reroot [-v] newroot [nsfile]"},
+	{"cpu", cmdcpu, "cpu [-h [user@]host] [-n nsfile] [cmd [arg...]]"},
+	{"cpuserve", cmdcpuserve, "cpuserve [-S srvdir] -s socket [-n nsfile] -- [cmd [arg...]]"},
 	{"ctl", cmdctl, "ctl [-n] pid [command ...]"},
 	{"cross", cmdcross, "cross pid cmd [arg...]"},
 	{"cpns", cmdcpns, "cpns [-n] model target"},

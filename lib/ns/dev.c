@@ -278,7 +278,7 @@ devnode(int t, const char *rel, const char *name)
 static int
 devcons(const char *name)
 {
-	static const char *nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	static const char *nodes[] = {"null", "zero", "full", "random", "urandom", "tty", "fuse"};
 	static const char *links[][2] = {
 		{"fd", "/proc/self/fd"},
 		{"stdin", "/proc/self/fd/0"},

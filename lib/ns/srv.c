@@ -475,6 +475,32 @@ insrvdir(const char *path)
 	return r;
 }
 
+/*
+ * "fd!N": a connection this process already holds (ns9 cpuserve's to the
+ * caller's name space), a stream socket; never in a helper acting in a
+ * target, whose fds are its daemon's.
+ */
+static int
+fddial(const char *srv)
+{
+	char *e;
+	long n;
+	int t, fd;
+	socklen_t l;
+
+	if(ns_intarget())
+		return seterr(EPERM, "%s: not through ctl", srv);
+	n = strtol(srv + 3, &e, 10);
+	l = sizeof t;
+	if(e == srv + 3 || *e != 0 || n < 0 || n > 1 << 20 ||
+	   getsockopt((int)n, SOL_SOCKET, SO_TYPE, &t, &l) < 0 || t != SOCK_STREAM)
+		return seterr(EINVAL, "%s: not a stream socket of this process", srv);
+	fd = fcntl((int)n, F_DUPFD_CLOEXEC, 0);
+	if(fd < 0)
+		return syserr("%s", srv);
+	return fd;
+}
+
 int
 ns_srvdial(const char *srv)
 {
@@ -487,6 +513,8 @@ ns_srvdial(const char *srv)
 		return seterr(EINVAL, "srv: empty name");
 	if(strncmp(srv, "ssh!", 4) == 0)
 		return ns_sshdial(srv);
+	if(strncmp(srv, "fd!", 3) == 0)
+		return fddial(srv);
 	if(strchr(srv, '!') != NULL && srv[0] != '/' && srv[0] != '#')
 		return p9_dial(srv);
 	path = NULL;

@@ -6,37 +6,8 @@
 setup
 username
 userfuse
-S=$SCR/ssh
-mkdir -p "$S/keys" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey" || exit 1
-ssh-keygen -q -t ed25519 -N '' -f "$S/rootkey" || exit 1
-ssh-keygen -q -t ed25519 -N '' -f "$S/userkey" || exit 1
-ssh-keygen -q -t ed25519 -N '' -f "$S/otherkey" || exit 1
-cp "$S/rootkey.pub" "$S/keys/root"
-cp "$S/userkey.pub" "$S/keys/ns9test"
-cp "$S/userkey" "$UHOME/key" && chown "$TUID:$TUID" "$UHOME/key" && chmod 600 "$UHOME/key"
-chmod 755 "$S" "$S/keys" && chmod 644 "$S/keys"/*
-# a free port: the first of these nobody listens on
-for PORT in 2222 2322 2422 2522 2622; do
-	ss -ltn 2>/dev/null | grep -q ":$PORT " || break
-done
-cat >"$S/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $S/hostkey
-AuthorizedKeysFile $S/keys/%u
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin prohibit-password
-StrictModes no
-PidFile $S/sshd.pid
-EOF
-/usr/sbin/sshd -f "$S/sshd_config" -E "$S/sshd.log" || { echo "not ok 1 - sshd starts"; cat "$S/sshd.log"; exit 1; }
-i=0; while [ $i -lt 50 ] && [ ! -s "$S/sshd.pid" ]; do sleep 0.1; i=$((i + 1)); done
-SSHD=$(cat "$S/sshd.pid")
+sshd_start || { echo "not ok 1 - sshd starts"; cat "$S/sshd.log" 2>/dev/null; exit 1; }
 trap 'kill $SSHD 2>/dev/null; killall_waited; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
-SSHOPTS="-p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10"
 export NS9REMOTE="$UNS9"
 N() { timeout 60 env NS9SSH="ssh -i $S/rootkey $SSHOPTS" "$NS9" "$@"; }
 # the ssh and exportfs processes of this test (by the test's port or key)

@@ -1,0 +1,271 @@
+/*
+ * cpu.c: ns9 cpu [-h [user@]host] [-n nsfile] [cmd [arg...]]: run cmd on
+ * host (default $cpu) in a new name space built there from nsfile (default
+ * /etc/ns9/namespace.cpu, else the default namespace file), with the
+ * caller's name space at /mnt/term (Plan 9's cpu(1)).
+ *
+ * The caller's name space is served by ns9 exportfs, posted in a private
+ * directory; ssh forwards a Unix socket on the far side to it (-R), so the
+ * 9P of /mnt/term travels in the same ssh connection as the command's
+ * standard streams.  ssh gives the terminal (a pty when the caller has
+ * one and runs a shell), the window size, ^C and the exit status.  On the
+ * far side, ns9 cpuserve connects to the forwarded socket, builds the
+ * name space (a user namespace: no root needed), mounts the caller's on
+ * /mnt/term, and runs cmd.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+enum { Maxwords = 32 };
+
+/* s quoted for the far side's shell. */
+static void
+shquote(Buf *b, const char *s)
+{
+	bufputc(b, '\'');
+	for(; *s; s++)
+		if(*s == '\'')
+			bufputs(b, "'\\''");
+		else
+			bufputc(b, *s);
+	bufputc(b, '\'');
+}
+
+static void
+report(const char *file, int line, const char *msg, int verbose, void *arg)
+{
+	fprintf(stderr, "ns9: cpu: %s:%d: %s\n", file, line, msg);
+}
+
+int
+cmdcpu(int argc, char **argv)
+{
+	char dir[] = "/tmp/ns9cpu.XXXXXX", sock[64], fwd[256], *words, *p;
+	char *av[Maxwords + 24];
+	const char *host, *nsfile, *ssh, *remote;
+	unsigned char rnd[8];
+	Buf cmd = {0};
+	pid_t pid;
+	int i, n, st, tty, rc;
+
+	host = getenv("cpu");
+	nsfile = NULL;
+	for(i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != 0; i++){
+		if(strcmp(argv[i], "--") == 0){
+			i++;
+			break;
+		}
+		if(strcmp(argv[i], "-h") == 0 && i + 1 < argc)
+			host = argv[++i];
+		else if(strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			nsfile = argv[++i];
+		else
+			return usage();
+	}
+	if(host == NULL || host[0] == 0 || host[0] == '-'){
+		fprintf(stderr, "ns9: cpu: no host (-h host, or $cpu)\n");
+		return usage();
+	}
+	/* The caller's name space, served from a directory only it can reach. */
+	if(mkdtemp(dir) == NULL){
+		syserr("cpu: %s", dir);
+		return fail();
+	}
+	rc = 1;
+	pid = fork();
+	if(pid < 0){
+		syserr("cpu: fork");
+		fail();
+		goto out;
+	}
+	if(pid == 0){
+		setenv("NS9SRV", dir, 1);
+		execl("/proc/self/exe", "ns9", "exportfs", "-r", "/", "-s", "term", (char *)NULL);
+		_exit(127);
+	}
+	while(waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	snprintf(sock, sizeof sock, "%s/term", dir);
+	if(!WIFEXITED(st) || WEXITSTATUS(st) != 0){
+		fprintf(stderr, "ns9: cpu: could not serve this name space\n");
+		goto out;
+	}
+	/* The far side's socket: a name nobody can guess; sshd makes it (mode 0600). */
+	if(getrandom(rnd, sizeof rnd, 0) != sizeof rnd){
+		syserr("cpu: getrandom");
+		fail();
+		goto out;
+	}
+	snprintf(fwd, sizeof fwd, "/tmp/ns9cpu.%02x%02x%02x%02x%02x%02x%02x%02x.sock:%s", rnd[0], rnd[1], rnd[2],
+		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], sock);
+	ssh = getenv("NS9SSH");
+	if(ssh == NULL || ssh[0] == 0)
+		ssh = "ssh";
+	remote = getenv("NS9REMOTE");
+	if(remote == NULL || remote[0] == 0)
+		remote = "ns9";
+	words = estrdup(ssh);
+	n = 0;
+	for(p = strtok(words, " \t"); p != NULL && n < Maxwords; p = strtok(NULL, " \t"))
+		av[n++] = p;
+	/* A pty when the caller has a terminal and runs a shell, as ssh does. */
+	tty = isatty(0) && isatty(1) && i >= argc;
+	av[n++] = tty ? "-t" : "-T";
+	av[n++] = "-e";
+	av[n++] = "none";
+	av[n++] = "-o";
+	av[n++] = "ExitOnForwardFailure=yes";
+	av[n++] = "-o";
+	av[n++] = "ServerAliveInterval=15";
+	av[n++] = "-o";
+	av[n++] = "ServerAliveCountMax=4";
+	av[n++] = "-R";
+	av[n++] = fwd;
+	av[n++] = "--";
+	av[n++] = (char *)host;
+	bufputs(&cmd, "exec ");
+	shquote(&cmd, remote);
+	{
+		const char *srvdir = ns_srvdir();
+
+		if(srvdir != NULL){
+			bufputs(&cmd, " cpuserve -S ");
+			shquote(&cmd, srvdir);
+			bufputs(&cmd, " -s ");
+		}else{
+			clearerr9();
+			bufputs(&cmd, " cpuserve -s ");
+		}
+	}
+	p = estrdup(fwd);
+	*strchr(p, ':') = 0;
+	shquote(&cmd, p);
+	free(p);
+	if(nsfile != NULL){
+		bufputs(&cmd, " -n ");
+		shquote(&cmd, nsfile);
+	}
+	bufputs(&cmd, " --");
+	for(; i < argc; i++){
+		bufputc(&cmd, ' ');
+		shquote(&cmd, argv[i]);
+	}
+	av[n++] = cmd.s;
+	av[n] = NULL;
+	fflush(stderr);
+	pid = fork();
+	if(pid < 0){
+		syserr("cpu: fork");
+		fail();
+		free(words);
+		goto out;
+	}
+	if(pid == 0){
+		execvp(av[0], av);
+		fprintf(stderr, "ns9: cpu: %s: %s\n", av[0], strerror(errno));
+		_exit(255);
+	}
+	/* ssh has the terminal's signals; the exit status is its (the command's). */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while(waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	free(words);
+out:
+	/* The post removed stops its server (ns_post's watcher). */
+	unlink(sock);
+	rmdir(dir);
+	buffree(&cmd);
+	return rc;
+}
+
+/* The far side of cpu: ns9 cpuserve [-S srvdir] -s SOCK [-n nsfile] -- [cmd [arg...]]. */
+int
+cmdcpuserve(int argc, char **argv)
+{
+	struct sockaddr_un sa;
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	const char *sock, *nsfile, *srvdir;
+	char *sh[2], **cmd, srv[32], *path;
+	int i, k, failed, termfd;
+
+	sock = nsfile = srvdir = NULL;
+	for(i = 1; i < argc && argv[i][0] == '-'; i++){
+		if(strcmp(argv[i], "--") == 0){
+			i++;
+			break;
+		}
+		if(strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+			sock = argv[++i];
+		else if(strcmp(argv[i], "-S") == 0 && i + 1 < argc)
+			srvdir = argv[++i];
+		else if(strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			nsfile = argv[++i];
+		else
+			return usage();
+	}
+	if(sock == NULL || strlen(sock) >= sizeof sa.sun_path)
+		return usage();
+	/* sshd makes the forwarded socket as the session starts: a bounded wait for it. */
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, sock);
+	termfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if(termfd < 0){
+		syserr("cpuserve: socket");
+		return fail();
+	}
+	for(k = 0; k < 500 && connect(termfd, (struct sockaddr *)&sa, sizeof sa) < 0; k++)
+		nanosleep(&ts, NULL);
+	if(k == 500){
+		syserrpath(sock, "cpuserve: the caller's name space");
+		return fail();
+	}
+	unlink(sock);
+	/* The cpu file, else the default one. */
+	if(nsfile == NULL){
+		struct stat st;
+
+		nsfile = stat("/etc/ns9/namespace.cpu", &st) == 0 ? "/etc/ns9/namespace.cpu" : NULL;
+	}
+	if(ns_newns(nsfile, NULL, NULL, 0, report, NULL, &failed) < 0)
+		return fail();
+	/* Then the caller's name space on /mnt/term (the file gave the /dev it needs). */
+	snprintf(srv, sizeof srv, "fd!%d", termfd);
+	if(ns_mount(srv, "/mnt/term", 0, NULL) < 0)
+		fail();
+	else if(srvdir != NULL && srvdir[0] == '/' && strstr(srvdir, "/..") == NULL){
+		/* the caller's srv directory (its listing: a post is not dialled through 9P yet) */
+		path = esmprint("/mnt/term%s", srvdir);
+		if(access("/mnt/term/srv", F_OK) == 0 && ns_bind(path, "/mnt/term/srv", 0) < 0)
+			fail();
+		free(path);
+	}
+	close(termfd);
+	if(i < argc)
+		cmd = argv + i;
+	else{
+		sh[0] = getenv("SHELL");
+		if(sh[0] == NULL || sh[0][0] != '/' || access(sh[0], X_OK) < 0)
+			sh[0] = "/bin/sh";
+		sh[1] = NULL;
+		cmd = sh;
+	}
+	execvp(cmd[0], cmd);
+	syserrpath(cmd[0], "cpu: exec");
+	fail();
+	return errcode() == ENOENT ? 127 : 126;
+}

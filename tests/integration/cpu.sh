@@ -1,0 +1,92 @@
+# cpu.sh: ns9 cpu over a real sshd the test starts on loopback: the far
+# side runs the command in a new name space with the caller's at /mnt/term;
+# streams, exit status, a pty, ^C; root and an unprivileged uid; faults.
+# The "far side" is this machine, so the checks look at what only the
+# caller's name space has: a tmpfs bound in a name space the caller made.
+. "$(dirname "$0")/../lib.sh"
+[ -x /usr/sbin/sshd ] || { echo "ok 1 # SKIP no sshd (sh mk/deps: openssh-server)"; echo "1..1"; exit 0; }
+setup
+username
+userfuse
+sshd_start || { echo "not ok 1 - sshd starts"; cat "$S/sshd.log" 2>/dev/null; exit 1; }
+trap 'kill $SSHD 2>/dev/null; killall_waited; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
+export NS9REMOTE="$UNS9"
+RSSH="ssh -i $S/rootkey $SSHOPTS"
+USSH="ssh -i $UHOME/key $SSHOPTS"
+# what cpu leaves behind: its exportfs, the far side, its private directories
+touch "$TD/start"
+strays() {
+	n=$(pgrep -f "^[^ ]*ns9 exportfs -r / -s term|^[^ ]*ns9 cpuserve " | wc -l)
+	n=$((n + $(find /tmp -maxdepth 1 -name 'ns9cpu.*' -type d | wc -l)))
+	echo "$n"
+}
+# the far side's forwarded sockets made since the test started (cpuserve removes its own)
+socks() { find /tmp -maxdepth 1 -name 'ns9cpu.*.sock' -newer "$TD/start" | wc -l | tr -d ' '; }
+settle() { i=0; while [ $i -lt 50 ] && [ "$(strays)" != 0 ]; do sleep 0.1; i=$((i + 1)); done; }
+
+# ---- root: the caller's name space at /mnt/term ----
+L=$SCR/only-here
+mkdir -p "$L"
+timeout 60 env NS9SSH="$RSSH" "$NS9" rfork -n sh -c '
+	'"$NS9"' bind "#T" '"$L"' && echo local >'"$L"'/mark || exit 9
+	'"$NS9"' cpu -h root@127.0.0.1 sh -c "cat /mnt/term'"$L"'/mark; test -e '"$L"'/mark || echo \"not in the far root\"; echo err >&2; exit 3"' \
+	>"$TD/o" 2>"$TD/e"
+is "$?:$(cat "$TD/o"):$(cat "$TD/e")" "3:local
+not in the far root:err" "root: the command sees the caller's name space at /mnt/term, not its own; stdout, stderr and the exit status come back"
+settle
+is "$(strays):$(socks)" 0:0 "root: no exportfs, far side, directory or forwarded socket left"
+[ "$(strays)" = 0 ] || { pgrep -af "ns9 exportfs|ns9 cpuserve"; ls -la /tmp/ns9cpu.*; } 2>&1 | sed "s/^/# /"
+
+# the caller's srv directory at /mnt/term/srv (its listing)
+"$NS9" ramfs -s cpupost
+timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@127.0.0.1 ls /mnt/term/srv >"$TD/o" 2>"$TD/e"
+is "$?:$(grep -cx cpupost "$TD/o")" "0:1" "root: a service posted here is listed in /mnt/term/srv on the far side"
+pkill -f '^([^ ]*/)?ns9 ramfs -s cpupost$'
+
+# a clean name space on the far side, from a namespace file
+printf '%s\n' "bind '#r/usr' /usr" "bind '#r/bin' /bin" "bind '#r/lib' /lib" "bind '#r/lib64' /lib64" \
+	"bind '#c' /dev" "bind '#p' /proc" "bind -c '#T' /tmp" >"$SCR/cpu.ns"
+timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@127.0.0.1 -n "$SCR/cpu.ns" sh -c \
+	'ls /etc 2>/dev/null | wc -l; ls /mnt/term/etc/os-release' >"$TD/o" 2>"$TD/e"
+is "$?:$(cat "$TD/o"):$(cat "$TD/e")" "0:0
+/mnt/term/etc/os-release:" "root: -n: the far name space is the file's (no /etc), with /mnt/term"
+
+# ---- a pty, ^C ----
+if command -v script >/dev/null; then
+	( sleep 3; printf 'tty\n'; sleep 1; printf 'sleep 30\n'; sleep 2; printf '\003'; sleep 1
+	  printf 'echo alive\n'; sleep 1; printf 'exit 4\n' ) |
+		env NS9SSH="$RSSH" SHELL=/bin/sh timeout 60 script -qec "$NS9 cpu -h root@127.0.0.1" /dev/null >"$TD/o" 2>&1
+	rc=$?
+	# the terminal's output without CRs and escape sequences (a shell's bracketed paste)
+	tr -d '\r' <"$TD/o" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' >"$TD/o2"
+	grep -qx '/dev/pts/[0-9]*' "$TD/o2" && pty=pty || pty="no pty"
+	grep -qx 'alive' "$TD/o2" && alive=alive || alive="no echo after ^C"
+	is "$rc:$pty:$alive" "4:pty:alive" "interactive: a pty on the far side, ^C interrupts the command there, the exit status comes back"
+else
+	skip "interactive: no script(1)"
+fi
+settle
+
+# ---- an unprivileged user, both sides ----
+mkdir -p "$UHOME/lu" && chown "$TUID:$TUID" "$UHOME/lu"
+asuser env NS9SSH="$USSH" "$UNS9" rfork -n sh -c '
+	'"$UNS9"' bind "#T" '"$UHOME/lu"' && echo userlocal >'"$UHOME/lu"'/mark || exit 9
+	'"$UNS9"' cpu -h ns9test@127.0.0.1 sh -c "id -u; cat /mnt/term'"$UHOME/lu"'/mark"' >"$TD/o" 2>"$TD/e"
+is "$?:$(cat "$TD/o"):$(cat "$TD/e")" "0:$TUID
+userlocal:" "user: cpu as an unprivileged user on both sides, /mnt/term is its name space"
+settle
+is "$(strays):$(socks)" 0:0 "user: nothing left"
+
+# ---- faults ----
+timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@nonexistent.invalid true >"$TD/o" 2>"$TD/e"
+is "$?" 255 "unknown host: ssh's exit status (255)"
+timeout 60 env NS9SSH="ssh -i $S/otherkey $SSHOPTS" "$NS9" cpu -h root@127.0.0.1 true >"$TD/o" 2>"$TD/e"
+is "$?" 255 "refused authentication: 255"
+timeout 60 env NS9SSH="$RSSH" NS9REMOTE=/nonexistent/ns9 "$NS9" cpu -h root@127.0.0.1 true >"$TD/o" 2>"$TD/e"
+is "$?" 127 "a far side without ns9: 127"
+"$NS9" cpu true >"$TD/o" 2>"$TD/e"
+is "$?:$(grep -c 'no host' "$TD/e")" "2:1" "no host: a usage error"
+settle
+is "$(strays)" 0 "after the faults: no exportfs, far side or directory left"
+[ "$(strays)" = 0 ] || { pgrep -af "ns9 exportfs|ns9 cpuserve"; ls -d /tmp/ns9cpu.*; } 2>&1 | sed 's/^/# /'
+done_testing
