@@ -75,8 +75,8 @@ int ns_clearroot(void);
 /* --- 9P over ssh (import.c) --- */
 /* Dial "ssh!HOST!PATH": ssh HOST ns9 exportfs -r PATH on a socket pair; the caller's end, or -1. */
 int ns_sshdial(const char *srv);
-/* After a mount over the last ssh dialled failed: add what ssh's exit says to the error. */
-void ns_sshwhy(const char *ctx);
+/* After a mount over the last ssh dialled: if it failed, what ssh said becomes the error. */
+void ns_sshend(int ok, const char *ctx);
 /* Whether this is a helper acting in a target's name space (target.c). */
 int ns_intarget(void);
 

@@ -31,8 +31,9 @@ enum {
 	Alivecount = 4,
 };
 
-/* The last ssh this thread started, for ns_sshwhy. */
+/* The last ssh this thread started, and the read end of its stderr, for ns_sshend. */
 static __thread pid_t lastssh;
+static __thread int lasterr = -1;
 
 /* s quoted for the remote shell: '...' with ' as '\''. */
 static void
@@ -53,10 +54,14 @@ ns_sshdial(const char *srv)
 	char *host, *path, *p, *words, *argv[Maxargs + 16];
 	const char *ssh, *remote;
 	Buf cmd = {0};
-	int sp[2], n, r;
+	int sp[2], ep[2], n, r;
 	pid_t pid;
 
 	lastssh = 0;
+	if(lasterr >= 0)
+		close(lasterr);
+	lasterr = -1;
+	ep[0] = ep[1] = -1;
 	if(ns_intarget())
 		return seterr(EPERM, "%s: an import is made by the name space's own process, not through ctl", srv);
 	host = estrdup(srv + 4);
@@ -102,7 +107,12 @@ ns_sshdial(const char *srv)
 	shquote(&cmd, path);
 	argv[n++] = cmd.s;
 	argv[n] = NULL;
-	if(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0){
+	/*
+	 * ssh's stderr is a pipe: what it says goes into the error of a mount
+	 * that fails, and nothing it holds keeps the caller's stderr open (a
+	 * pipe into `ns9 import ... 2>&1 | cat` would never end).
+	 */
+	if(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || pipe2(ep, O_CLOEXEC) < 0){
 		syserr("%s", srv);
 		goto out;
 	}
@@ -119,13 +129,15 @@ ns_sshdial(const char *srv)
 		 */
 		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
-		if(dup2(sp[1], 0) < 0 || dup2(sp[1], 1) < 0)
+		if(dup2(sp[1], 0) < 0 || dup2(sp[1], 1) < 0 || dup2(ep[1], 2) < 0)
 			_exit(127);
 		execvp(argv[0], argv);
 		fprintf(stderr, "ns9: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	lastssh = pid;
+	lasterr = ep[0];
+	ep[0] = -1;
 	close(sp[1]);
 	sp[1] = -1;
 	r = sp[0];
@@ -135,39 +147,78 @@ out:
 		close(sp[0]);
 	if(sp[1] >= 0)
 		close(sp[1]);
+	if(ep[0] >= 0)
+		close(ep[0]);
+	if(ep[1] >= 0)
+		close(ep[1]);
 	buffree(&cmd);
 	free(words);
 	free(host);
 	return r;
 }
 
+/* What ssh said on its stderr (its last line), into buf; "" if nothing. */
+static void
+sshsaid(char *buf, size_t len)
+{
+	char tmp[4096], *p, *e;
+	ssize_t n;
+	size_t k;
+
+	buf[0] = 0;
+	if(lasterr < 0)
+		return;
+	fcntl(lasterr, F_SETFL, O_NONBLOCK);
+	k = 0;
+	while(k < sizeof tmp - 1 && (n = read(lasterr, tmp + k, sizeof tmp - 1 - k)) > 0)
+		k += n;
+	tmp[k] = 0;
+	/* the last non-empty line, without control characters */
+	while(k > 0 && (tmp[k - 1] == '\n' || tmp[k - 1] == '\r'))
+		tmp[--k] = 0;
+	p = strrchr(tmp, '\n');
+	p = p != NULL ? p + 1 : tmp;
+	for(e = p; *e; e++)
+		if((unsigned char)*e < ' ')
+			*e = ' ';
+	snprintf(buf, len, "%.*s", (int)(len - 1), p);
+}
+
 /*
- * After a failed mount over ssh: what ssh said by its exit status (it
- * gets up to 3 s to end), added to the error; the ssh is reaped.
+ * After a mount over the last ssh dialled: if it failed, what ssh said and
+ * its exit status (it gets up to 3 s to end) become the error, and the ssh
+ * is reaped; either way its stderr is let go.
  */
 void
-ns_sshwhy(const char *ctx)
+ns_sshend(int ok, const char *ctx)
 {
 	struct timespec ts = {0, 20 * 1000 * 1000};
+	char said[512];
 	pid_t pid;
 	int st, i;
 
 	pid = lastssh;
 	lastssh = 0;
-	if(pid <= 0)
-		return;
-	for(i = 0; i < 150; i++){
-		if(waitpid(pid, &st, WNOHANG) == pid){
-			if(WIFEXITED(st) && WEXITSTATUS(st) == 255)
-				seterr(EHOSTUNREACH, "%s: ssh could not connect or log in (its message is above)", ctx);
-			else if(WIFEXITED(st) && WEXITSTATUS(st) == 127)
-				seterr(ENOENT, "%s: the remote side has no ns9 (command not found)", ctx);
-			else if(WIFEXITED(st) && WEXITSTATUS(st) != 0)
-				seterr(EIO, "%s: the remote side failed (exit %d)", ctx, WEXITSTATUS(st));
-			return;
+	if(!ok && pid > 0){
+		for(i = 0; i < 150; i++){
+			if(waitpid(pid, &st, WNOHANG) == pid)
+				break;
+			nanosleep(&ts, NULL);
 		}
-		nanosleep(&ts, NULL);
+		if(i == 150){
+			kill(-pid, SIGTERM);
+			waitpid(pid, &st, 0);
+		}
+		sshsaid(said, sizeof said);
+		if(WIFEXITED(st) && WEXITSTATUS(st) == 255)
+			seterr(EHOSTUNREACH, "%s: ssh could not connect or log in%s%s", ctx, said[0] ? ": " : "", said);
+		else if(WIFEXITED(st) && WEXITSTATUS(st) == 127)
+			seterr(ENOENT, "%s: the remote side has no ns9 (command not found)", ctx);
+		else if(WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			seterr(EIO, "%s: the remote side failed (exit %d)%s%s", ctx, WEXITSTATUS(st), said[0] ? ": " : "",
+			       said);
 	}
-	kill(-pid, SIGTERM);
-	waitpid(pid, &st, 0);
+	if(lasterr >= 0)
+		close(lasterr);
+	lasterr = -1;
 }

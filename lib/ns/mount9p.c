@@ -361,9 +361,11 @@ ns_mount9ptree(const char *srv, int flag, const char *spec, const char *ctx)
 	conn = -1;
 	if(readstatus(pipefd[0], ctx) < 0){
 		if(strncmp(srv, "ssh!", 4) == 0)
-			ns_sshwhy(ctx);
+			ns_sshend(0, ctx);
 		goto bad;
 	}
+	if(strncmp(srv, "ssh!", 4) == 0)
+		ns_sshend(1, ctx);
 	close(pipefd[0]);
 	buffree(&source);
 	return mnt;
