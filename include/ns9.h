@@ -185,6 +185,19 @@ void ns_isolate(void);
  */
 int ns_fusedev(int fusefd, unsigned *maj, unsigned *min);
 
+/* --- ssh (lib/ns/import.c) --- */
+
+/*
+ * The ssh command: NS9SSH (blank-separated words, options included), else
+ * "ssh", split into av[0..n-1] (at most max words; *words holds them,
+ * the caller frees it).  Returns n.
+ */
+int ns_sshcmd(char **av, int max, char **words);
+/* ns9 on the far side: NS9REMOTE, else "ns9". */
+const char *ns_remotens9(void);
+/* Append s quoted for a POSIX shell ('...', a quote as '\''). */
+void ns_shquote(Buf *b, const char *s);
+
 /* --- reading a name space (lib/ns/table.c, lib/ns/text.c) --- */
 
 typedef struct NsMount NsMount;

@@ -101,6 +101,8 @@ userfuse() {
 # ($S/rootkey) and the unprivileged uid ($UHOME/key), both authorized,
 # $S/otherkey authorized for nobody.  Sets S, PORT, SSHD (its pid) and
 # SSHOPTS (ssh options without a key).  Call after setup and username.
+# SSHD_ADDR and SSHD_PORT choose where it listens, SSHD_PREFIX runs it
+# (ip netns exec NAME), SSHD_EXTRA adds lines to its configuration.
 sshd_start() {
 	S=$SCR/ssh
 	mkdir -p "$S/keys" /run/sshd
@@ -111,12 +113,13 @@ sshd_start() {
 	cp "$S/userkey.pub" "$S/keys/ns9test"
 	cp "$S/userkey" "$UHOME/key" && chown "$TUID:$TUID" "$UHOME/key" && chmod 600 "$UHOME/key"
 	chmod 755 "$S" "$S/keys" && chmod 644 "$S/keys"/*
-	for PORT in 2222 2322 2422 2522 2622; do
+	PORT=${SSHD_PORT:-}
+	[ -n "$PORT" ] || for PORT in 2222 2322 2422 2522 2622; do
 		ss -ltn 2>/dev/null | grep -q ":$PORT " || break
 	done
 	cat >"$S/sshd_config" <<EOF
 Port $PORT
-ListenAddress 127.0.0.1
+ListenAddress ${SSHD_ADDR:-127.0.0.1}
 HostKey $S/hostkey
 AuthorizedKeysFile $S/keys/%u
 PasswordAuthentication no
@@ -125,8 +128,9 @@ UsePAM no
 PermitRootLogin prohibit-password
 StrictModes no
 PidFile $S/sshd.pid
+${SSHD_EXTRA:-}
 EOF
-	/usr/sbin/sshd -f "$S/sshd_config" -E "$S/sshd.log" || return 1
+	${SSHD_PREFIX:-} /usr/sbin/sshd -f "$S/sshd_config" -E "$S/sshd.log" || return 1
 	i=0; while [ $i -lt 50 ] && [ ! -s "$S/sshd.pid" ]; do sleep 0.1; i=$((i + 1)); done
 	SSHD=$(cat "$S/sshd.pid")
 	SSHOPTS="-p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10"

@@ -30,19 +30,6 @@
 
 enum { Maxwords = 32 };
 
-/* s quoted for the far side's shell. */
-static void
-shquote(Buf *b, const char *s)
-{
-	bufputc(b, '\'');
-	for(; *s; s++)
-		if(*s == '\'')
-			bufputs(b, "'\\''");
-		else
-			bufputc(b, *s);
-	bufputc(b, '\'');
-}
-
 static void
 report(const char *file, int line, const char *msg, int verbose, void *arg)
 {
@@ -54,7 +41,7 @@ cmdcpu(int argc, char **argv)
 {
 	char dir[] = "/tmp/ns9cpu.XXXXXX", sock[64], fwd[256], *words, *p;
 	char *av[Maxwords + 24];
-	const char *host, *nsfile, *ssh, *remote;
+	const char *host, *nsfile;
 	unsigned char rnd[8];
 	Buf cmd = {0};
 	pid_t pid;
@@ -110,16 +97,7 @@ cmdcpu(int argc, char **argv)
 	}
 	snprintf(fwd, sizeof fwd, "/tmp/ns9cpu.%02x%02x%02x%02x%02x%02x%02x%02x.sock:%s", rnd[0], rnd[1], rnd[2],
 		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], sock);
-	ssh = getenv("NS9SSH");
-	if(ssh == NULL || ssh[0] == 0)
-		ssh = "ssh";
-	remote = getenv("NS9REMOTE");
-	if(remote == NULL || remote[0] == 0)
-		remote = "ns9";
-	words = estrdup(ssh);
-	n = 0;
-	for(p = strtok(words, " \t"); p != NULL && n < Maxwords; p = strtok(NULL, " \t"))
-		av[n++] = p;
+	n = ns_sshcmd(av, Maxwords, &words);
 	/* A pty when the caller has a terminal and runs a shell, as ssh does. */
 	tty = isatty(0) && isatty(1) && i >= argc;
 	av[n++] = tty ? "-t" : "-T";
@@ -136,13 +114,13 @@ cmdcpu(int argc, char **argv)
 	av[n++] = "--";
 	av[n++] = (char *)host;
 	bufputs(&cmd, "exec ");
-	shquote(&cmd, remote);
+	ns_shquote(&cmd, ns_remotens9());
 	{
 		const char *srvdir = ns_srvdir();
 
 		if(srvdir != NULL){
 			bufputs(&cmd, " cpuserve -S ");
-			shquote(&cmd, srvdir);
+			ns_shquote(&cmd, srvdir);
 			bufputs(&cmd, " -s ");
 		}else{
 			clearerr9();
@@ -151,16 +129,16 @@ cmdcpu(int argc, char **argv)
 	}
 	p = estrdup(fwd);
 	*strchr(p, ':') = 0;
-	shquote(&cmd, p);
+	ns_shquote(&cmd, p);
 	free(p);
 	if(nsfile != NULL){
 		bufputs(&cmd, " -n ");
-		shquote(&cmd, nsfile);
+		ns_shquote(&cmd, nsfile);
 	}
 	bufputs(&cmd, " --");
 	for(; i < argc; i++){
 		bufputc(&cmd, ' ');
-		shquote(&cmd, argv[i]);
+		ns_shquote(&cmd, argv[i]);
 	}
 	av[n++] = cmd.s;
 	av[n] = NULL;

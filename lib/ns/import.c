@@ -35,9 +35,8 @@ enum {
 static __thread pid_t lastssh;
 static __thread int lasterr = -1;
 
-/* s quoted for the remote shell: '...' with ' as '\''. */
-static void
-shquote(Buf *b, const char *s)
+void
+ns_shquote(Buf *b, const char *s)
 {
 	bufputc(b, '\'');
 	for(; *s; s++)
@@ -49,10 +48,35 @@ shquote(Buf *b, const char *s)
 }
 
 int
+ns_sshcmd(char **av, int max, char **words)
+{
+	const char *ssh;
+	char *p;
+	int n;
+
+	ssh = getenv("NS9SSH");
+	if(ssh == NULL || strspn(ssh, " \t") == strlen(ssh))
+		ssh = "ssh";
+	*words = estrdup(ssh);
+	n = 0;
+	for(p = strtok(*words, " \t"); p != NULL && n < max; p = strtok(NULL, " \t"))
+		av[n++] = p;
+	return n;
+}
+
+const char *
+ns_remotens9(void)
+{
+	const char *r;
+
+	r = getenv("NS9REMOTE");
+	return r != NULL && r[0] != 0 ? r : "ns9";
+}
+
+int
 ns_sshdial(const char *srv)
 {
 	char *host, *path, *p, *words, *argv[Maxargs + 16];
-	const char *ssh, *remote;
 	Buf cmd = {0};
 	int sp[2], ep[2], n, r;
 	pid_t pid;
@@ -81,17 +105,7 @@ ns_sshdial(const char *srv)
 		seterr(EINVAL, "%s: the remote path must be absolute", srv);
 		goto out;
 	}
-	/* NS9SSH: the ssh command and options (blank-separated), NS9REMOTE: ns9 on the far side */
-	ssh = getenv("NS9SSH");
-	if(ssh == NULL || ssh[0] == 0)
-		ssh = "ssh";
-	remote = getenv("NS9REMOTE");
-	if(remote == NULL || remote[0] == 0)
-		remote = "ns9";
-	words = estrdup(ssh);
-	n = 0;
-	for(p = strtok(words, " \t"); p != NULL && n < Maxargs; p = strtok(NULL, " \t"))
-		argv[n++] = p;
+	n = ns_sshcmd(argv, Maxargs, &words);
 	argv[n++] = "-T";
 	argv[n++] = "-e";
 	argv[n++] = "none";
@@ -102,9 +116,9 @@ ns_sshdial(const char *srv)
 	argv[n++] = "--";
 	argv[n++] = host;
 	bufputs(&cmd, "exec ");
-	shquote(&cmd, remote);
+	ns_shquote(&cmd, ns_remotens9());
 	bufputs(&cmd, " exportfs -r ");
-	shquote(&cmd, path);
+	ns_shquote(&cmd, path);
 	argv[n++] = cmd.s;
 	argv[n] = NULL;
 	/*

@@ -22,28 +22,9 @@ ip link add ns9near type veth peer name ns9far || { echo "not ok 1 - veth"; ip n
 ip link set ns9far netns "$FAR"
 ip addr add 10.99.0.1/24 dev ns9near && ip link set ns9near up
 ip netns exec "$FAR" sh -c 'ip addr add 10.99.0.2/24 dev ns9far && ip link set ns9far up && ip link set lo up'
-S=$SCR/ssh
-mkdir -p "$S/keys" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$S/rootkey"
-cp "$S/rootkey.pub" "$S/keys/root" && chmod 755 "$S" "$S/keys" && chmod 644 "$S/keys/root"
-cat >"$S/sshd_config" <<EOF
-Port 22
-ListenAddress 10.99.0.2
-HostKey $S/hostkey
-AuthorizedKeysFile $S/keys/%u
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-PermitRootLogin prohibit-password
-StrictModes no
-PidFile $S/sshd.pid
-ClientAliveInterval 1
-ClientAliveCountMax 3
-EOF
-ip netns exec "$FAR" /usr/sbin/sshd -f "$S/sshd_config" -E "$S/sshd.log" || { echo "not ok 1 - sshd"; exit 1; }
-i=0; while [ $i -lt 50 ] && [ ! -s "$S/sshd.pid" ]; do sleep 0.1; i=$((i + 1)); done
-SSHD=$(cat "$S/sshd.pid")
+SSHD_ADDR=10.99.0.2 SSHD_PORT=22 SSHD_PREFIX="ip netns exec $FAR" SSHD_EXTRA="ClientAliveInterval 1
+ClientAliveCountMax 3"
+sshd_start || { echo "not ok 1 - sshd"; cat "$S/sshd.log" 2>/dev/null; exit 1; }
 trap 'kill $SSHD 2>/dev/null; ip netns del '"$FAR"' 2>/dev/null; ip link del ns9near 2>/dev/null; killall_waited; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
 export NS9REMOTE="$UNS9"
 export NS9SSH="ssh -i $S/rootkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5 -o ServerAliveInterval=1 -o ServerAliveCountMax=3"
