@@ -4,8 +4,8 @@
  * /etc/ns9/namespace.cpu, else the default namespace file), with the
  * caller's name space at /mnt/term (Plan 9's cpu(1)).
  *
- * The caller's name space is served by ns9 exportfs, posted in a private
- * directory; ssh forwards a Unix socket on the far side to it (-R), so the
+ * The caller's name space is served by ns9 exportfs, cpu's child, posted
+ * in a private directory; ssh forwards a Unix socket on the far side to it (-R), so the
  * 9P of /mnt/term travels in the same ssh connection as the command's
  * standard streams.  ssh gives the terminal (a pty when the caller has
  * one and runs a shell), the window size, ^C and the exit status.  On the
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,13 +40,13 @@ report(const char *file, int line, const char *msg, int verbose, void *arg)
 int
 cmdcpu(int argc, char **argv)
 {
-	char dir[] = "/tmp/ns9cpu.XXXXXX", sock[64], fwd[256], *words, *p;
+	char sock[4096], post[32], fwd[4200], *words, *p;
 	char *av[Maxwords + 24];
-	const char *host, *nsfile;
+	const char *host, *nsfile, *srvdir;
 	unsigned char rnd[8];
 	Buf cmd = {0};
-	pid_t pid;
-	int i, n, st, tty, rc;
+	pid_t pid, srvpid = -1;
+	int i, k, n, st, tty, rc;
 
 	host = getenv("cpu");
 	nsfile = NULL;
@@ -65,38 +66,57 @@ cmdcpu(int argc, char **argv)
 		fprintf(stderr, "ns9: cpu: no host (-h host, or $cpu)\n");
 		return usage();
 	}
-	/* The caller's name space, served from a directory only it can reach. */
-	if(mkdtemp(dir) == NULL){
-		syserr("cpu: %s", dir);
+	/*
+	 * The caller's name space, posted in its own srv directory (private)
+	 * under a name nobody can guess; the far side's socket gets one too.
+	 */
+	if(getrandom(rnd, sizeof rnd, 0) != sizeof rnd){
+		syserr("cpu: getrandom");
 		return fail();
 	}
+	snprintf(post, sizeof post, "cpu.%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+		 rnd[5], rnd[6], rnd[7]);
+	srvdir = ns_srvdir();
+	if(srvdir == NULL || snprintf(sock, sizeof sock, "%s/%s", srvdir, post) >= (int)sizeof sock)
+		return fail();
+	srvdir = estrdup(srvdir);
 	rc = 1;
-	pid = fork();
-	if(pid < 0){
+	/*
+	 * The server is cpu's child, in the foreground, and ends with cpu
+	 * however cpu ends (PR_SET_PDEATHSIG; its post goes with it); cpu
+	 * waits for the post.
+	 */
+	srvpid = fork();
+	if(srvpid < 0){
 		syserr("cpu: fork");
 		fail();
 		goto out;
 	}
-	if(pid == 0){
-		setenv("NS9SRV", dir, 1);
-		execl("/proc/self/exe", "ns9", "exportfs", "-r", "/", "-s", "term", (char *)NULL);
+	if(srvpid == 0){
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if(getppid() == 1)
+			_exit(1);
+		execl("/proc/self/exe", "ns9", "exportfs", "-f", "-r", "/", "-s", post, (char *)NULL);
 		_exit(127);
 	}
-	while(waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	snprintf(sock, sizeof sock, "%s/term", dir);
-	if(!WIFEXITED(st) || WEXITSTATUS(st) != 0){
+	for(k = 0; k < 250; k++){
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		struct stat sst;
+
+		if(stat(sock, &sst) == 0 && S_ISSOCK(sst.st_mode))
+			break;
+		if(waitpid(srvpid, &st, WNOHANG) == srvpid){
+			srvpid = -1;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if(srvpid < 0 || k == 250){
 		fprintf(stderr, "ns9: cpu: could not serve this name space\n");
 		goto out;
 	}
-	/* The far side's socket: a name nobody can guess; sshd makes it (mode 0600). */
-	if(getrandom(rnd, sizeof rnd, 0) != sizeof rnd){
-		syserr("cpu: getrandom");
-		fail();
-		goto out;
-	}
-	snprintf(fwd, sizeof fwd, "/tmp/ns9cpu.%02x%02x%02x%02x%02x%02x%02x%02x.sock:%s", rnd[0], rnd[1], rnd[2],
-		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], sock);
+	/* The far side's socket (sshd makes it, mode 0600): the same unguessable name. */
+	snprintf(fwd, sizeof fwd, "/tmp/ns9%s.sock:%s", post, sock);
 	n = ns_sshcmd(av, Maxwords, &words);
 	/* A pty when the caller has a terminal and runs a shell, as ssh does. */
 	tty = isatty(0) && isatty(1) && i >= argc;
@@ -115,18 +135,9 @@ cmdcpu(int argc, char **argv)
 	av[n++] = (char *)host;
 	bufputs(&cmd, "exec ");
 	ns_shquote(&cmd, ns_remotens9());
-	{
-		const char *srvdir = ns_srvdir();
-
-		if(srvdir != NULL){
-			bufputs(&cmd, " cpuserve -S ");
-			ns_shquote(&cmd, srvdir);
-			bufputs(&cmd, " -s ");
-		}else{
-			clearerr9();
-			bufputs(&cmd, " cpuserve -s ");
-		}
-	}
+	bufputs(&cmd, " cpuserve -S ");
+	ns_shquote(&cmd, srvdir);
+	bufputs(&cmd, " -s ");
 	p = estrdup(fwd);
 	*strchr(p, ':') = 0;
 	ns_shquote(&cmd, p);
@@ -151,6 +162,8 @@ cmdcpu(int argc, char **argv)
 		goto out;
 	}
 	if(pid == 0){
+		/* ssh, and with it the far side, ends with cpu */
+		prctl(PR_SET_PDEATHSIG, SIGHUP);
 		execvp(av[0], av);
 		fprintf(stderr, "ns9: cpu: %s: %s\n", av[0], strerror(errno));
 		_exit(255);
@@ -163,9 +176,13 @@ cmdcpu(int argc, char **argv)
 	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	free(words);
 out:
-	/* The post removed stops its server (ns_post's watcher). */
+	if(srvpid > 0){
+		kill(srvpid, SIGTERM);
+		while(waitpid(srvpid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
 	unlink(sock);
-	rmdir(dir);
+	free((char *)srvdir);
 	buffree(&cmd);
 	return rc;
 }

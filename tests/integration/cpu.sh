@@ -16,12 +16,13 @@ USSH="ssh -i $UHOME/key $SSHOPTS"
 # what cpu leaves behind: its exportfs, the far side, its private directories
 touch "$TD/start"
 strays() {
-	n=$(pgrep -f "^[^ ]*ns9 exportfs -r / -s term|^[^ ]*ns9 cpuserve " | wc -l)
-	n=$((n + $(find /tmp -maxdepth 1 -name 'ns9cpu.*' -type d | wc -l)))
+	n=$(pgrep -f "^[^ ]*ns9 exportfs -f -r / -s cpu\.|^[^ ]*ns9 cpuserve " | wc -l)
+	n=$((n + $(find "$UHOME/run/ns9/srv" /run/ns9/srv -maxdepth 1 -name 'cpu.*' 2>/dev/null | wc -l)))
 	echo "$n"
 }
 # the far side's forwarded sockets made since the test started (cpuserve removes its own)
 socks() { find /tmp -maxdepth 1 -name 'ns9cpu.*.sock' -newer "$TD/start" | wc -l | tr -d ' '; }
+# (a post named cpu.* in the srv directory is cpu's own, gone when it ends)
 settle() { i=0; while [ $i -lt 50 ] && [ "$(strays)" != 0 ]; do sleep 0.1; i=$((i + 1)); done; }
 
 # ---- root: the caller's name space at /mnt/term ----
@@ -35,7 +36,7 @@ is "$?:$(cat "$TD/o"):$(cat "$TD/e")" "3:local
 not in the far root:err" "root: the command sees the caller's name space at /mnt/term, not its own; stdout, stderr and the exit status come back"
 settle
 is "$(strays):$(socks)" 0:0 "root: no exportfs, far side, directory or forwarded socket left"
-[ "$(strays)" = 0 ] || { pgrep -af "ns9 exportfs|ns9 cpuserve"; ls -la /tmp/ns9cpu.*; } 2>&1 | sed "s/^/# /"
+[ "$(strays)" = 0 ] || { pgrep -af "ns9 exportfs|ns9 cpuserve"; ls /run/ns9/srv; } 2>&1 | sed "s/^/# /"
 
 # the caller's srv directory at /mnt/term/srv (its listing)
 "$NS9" ramfs -s cpupost
@@ -77,6 +78,17 @@ userlocal:" "user: cpu as an unprivileged user on both sides, /mnt/term is its n
 settle
 is "$(strays):$(socks)" 0:0 "user: nothing left"
 
+# ---- cpu killed (kill -9) mid-session: its server and ssh end with it, and the far side after ----
+env NS9SSH="$RSSH" "$NS9" cpu -h root@127.0.0.1 sh -c 'while :; do echo tick; sleep 0.2; done' >/dev/null 2>&1 &
+C=$!	# env execs ns9: this is cpu itself
+sleep 3
+kill -9 $C
+wait $C 2>/dev/null
+settle
+is "$(pgrep -f "^[^ ]*ns9 exportfs -f -r / -s cpu\.|^ssh -i $S/rootkey" | wc -l | tr -d ' '):$(pgrep -f "while :; do echo tick" | wc -l | tr -d ' '):$(strays)" "0:0:0" \
+	"cpu killed: its exportfs and ssh end with it, and the far command ends"
+pkill -f "while :; do echo tick" 2>/dev/null
+
 # ---- faults ----
 timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@nonexistent.invalid true >"$TD/o" 2>"$TD/e"
 is "$?" 255 "unknown host: ssh's exit status (255)"
@@ -88,5 +100,5 @@ is "$?" 127 "a far side without ns9: 127"
 is "$?:$(grep -c 'no host' "$TD/e")" "2:1" "no host: a usage error"
 settle
 is "$(strays)" 0 "after the faults: no exportfs, far side or directory left"
-[ "$(strays)" = 0 ] || { pgrep -af "ns9 exportfs|ns9 cpuserve"; ls -d /tmp/ns9cpu.*; } 2>&1 | sed 's/^/# /'
+[ "$(strays)" = 0 ] || { pgrep -af "ns9 exportfs|ns9 cpuserve"; ls /run/ns9/srv; } 2>&1 | sed 's/^/# /'
 done_testing

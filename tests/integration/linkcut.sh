@@ -30,7 +30,7 @@ export NS9REMOTE="$UNS9"
 export NS9SSH="ssh -i $S/rootkey -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5 -o ServerAliveInterval=1 -o ServerAliveCountMax=3"
 # everything of this test on either side (both are this machine's processes)
 strays() {
-	pgrep -f "^ssh -i $S/|^[^ ]*ns9 exportfs -r ($SCR|/)|^[^ ]*ns9 cpuserve |^ns9 9pfuse" | wc -l | tr -d ' '
+	pgrep -f "^ssh -i $S/|^[^ ]*ns9 exportfs (-f )?-r ($SCR|/)|^[^ ]*ns9 cpuserve |^ns9 9pfuse" | wc -l | tr -d ' '
 }
 settle() { i=0; while [ $i -lt 150 ] && [ "$(strays)" != 0 ]; do sleep 0.1; i=$((i + 1)); done; }
 linkup() { ip link set ns9near up; }
