@@ -85,6 +85,8 @@ sleep 3
 kill -9 $C
 wait $C 2>/dev/null
 settle
+# the far command ends at its next write, once sshd has closed the session
+i=0; while [ $i -lt 100 ] && pgrep -f "while :; do echo tick" >/dev/null; do sleep 0.1; i=$((i + 1)); done
 is "$(pgrep -f "^[^ ]*ns9 exportfs -f -r / -s cpu\.|^ssh -i $S/rootkey" | wc -l | tr -d ' '):$(pgrep -f "while :; do echo tick" | wc -l | tr -d ' '):$(strays)" "0:0:0" \
 	"cpu killed: its exportfs and ssh end with it, and the far command ends"
 pkill -f "while :; do echo tick" 2>/dev/null
