@@ -430,6 +430,14 @@ mount9pline(Buf *out, const NsMount *m)
 			free(tok);
 		return 0;
 	}
+	if(strncmp(tok[0], "fd!", 3) == 0){
+		/* a connection that process held (ns9 cpu's /mnt/term): nothing names it again */
+		bufputs(out, "# ns9: a 9P connection the mounting process held (ns9 cpu's /mnt/term): ");
+		escape(out, m->point);
+		bufputc(out, '\n');
+		free(tok);
+		return 1;
+	}
 	bufputs(out, cache ? "mount -C " : "mount  ");
 	ns_quote(out, tok[0]);
 	bufputc(out, ' ');
