@@ -135,3 +135,17 @@ EOF
 	SSHD=$(cat "$S/sshd.pid")
 	SSHOPTS="-p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10"
 }
+
+# sshtest: the start of a test over ssh: skipped without sshd, then setup,
+# a name and a /dev/fuse for the unprivileged uid, sshd_start, a trap that
+# ends it all (running $SSHTEST_CLEANUP first), and NS9REMOTE set to the
+# ns9 both uids can run.
+sshtest() {
+	[ -x /usr/sbin/sshd ] || { echo "ok 1 # SKIP no sshd (sh mk/deps: openssh-server)"; echo "1..1"; exit 0; }
+	setup
+	username
+	userfuse
+	sshd_start || { echo "not ok 1 - sshd starts"; cat "$S/sshd.log" 2>/dev/null; exit 1; }
+	trap 'kill $SSHD 2>/dev/null; killall_waited; eval "${SSHTEST_CLEANUP:-}"; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
+	export NS9REMOTE="$UNS9"
+}

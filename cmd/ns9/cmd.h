@@ -39,6 +39,14 @@ int cmdunionfs(int argc, char **argv);	/* internal: started by bind and mount -a
 
 /* Print "ns9: <error text>" on stderr; returns 1. */
 int fail(void);
+/*
+ * The command run when none is given, in the name space it will run in:
+ * $SHELL if it is an absolute path that can run, else /bin/sh, else
+ * busybox's sh.  v has three slots; returns v.
+ */
+char **defaultshell(char **v);
+/* execvp cmd; if that fails, print why (ctx first) and return 127 (not found) or 126. */
+int execcmd(char **cmd, const char *ctx);
 /* Parse a pid argument; -1 after printing "ns9: CMD: bad pid 'S'". */
 int pidarg(const char *s, pid_t *pid);
 /* Print the usage line of the running subcommand; returns 2. */

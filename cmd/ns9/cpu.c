@@ -194,7 +194,7 @@ cmdcpuserve(int argc, char **argv)
 	struct sockaddr_un sa;
 	struct timespec ts = {0, 20 * 1000 * 1000};
 	const char *sock, *nsfile, *srvdir;
-	char *sh[2], **cmd, srv[32], *path;
+	char *sh[3], **cmd, srv[32], *path;
 	int i, k, failed, termfd;
 
 	sock = nsfile = srvdir = NULL;
@@ -250,17 +250,6 @@ cmdcpuserve(int argc, char **argv)
 		free(path);
 	}
 	close(termfd);
-	if(i < argc)
-		cmd = argv + i;
-	else{
-		sh[0] = getenv("SHELL");
-		if(sh[0] == NULL || sh[0][0] != '/' || access(sh[0], X_OK) < 0)
-			sh[0] = "/bin/sh";
-		sh[1] = NULL;
-		cmd = sh;
-	}
-	execvp(cmd[0], cmd);
-	syserrpath(cmd[0], "cpu: exec");
-	fail();
-	return errcode() == ENOENT ? 127 : 126;
+	cmd = i < argc ? argv + i : defaultshell(sh);
+	return execcmd(cmd, "cpu: exec");
 }

@@ -2,9 +2,11 @@
  * main.c: the ns9 command: one binary, a dispatch table of subcommands,
  * each in its own file and parsing its own flags (plan9port 9p.c).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -40,6 +42,31 @@ fail(void)
 {
 	fprintf(stderr, "ns9: %s\n", errtext());
 	return 1;
+}
+
+char **
+defaultshell(char **v)
+{
+	v[0] = getenv("SHELL");
+	v[1] = v[2] = NULL;
+	if(v[0] != NULL && v[0][0] == '/' && access(v[0], X_OK) == 0)
+		return v;
+	if(access("/bin/sh", X_OK) == 0 || access("/bin/busybox", X_OK) < 0){
+		v[0] = "/bin/sh";
+		return v;
+	}
+	v[0] = "/bin/busybox";
+	v[1] = "sh";
+	return v;
+}
+
+int
+execcmd(char **cmd, const char *ctx)
+{
+	execvp(cmd[0], cmd);
+	syserrpath(cmd[0], "%s", ctx);
+	fail();
+	return errcode() == ENOENT ? 127 : 126;
 }
 
 int

@@ -29,26 +29,32 @@ report(const char *file, int line, const char *msg, int verbose, void *arg)
 		fprintf(stderr, "ns9: %s:%d: %s\n", file, line, msg);
 }
 
-/* Flags -v and -n (where allowed); returns the index of the first operand, -1 for usage. */
+/*
+ * Flags, ARGBEGIN style: -v, and -n nsfile (or -nnsfile) where allowed;
+ * returns the index of the first operand, -1 for usage.
+ */
 static int
 flags(int argc, char **argv, int *fl, const char **nsfile)
 {
+	const char *a;
 	int i;
 
 	for(i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != 0; i++){
 		if(strcmp(argv[i], "--") == 0)
 			return i + 1;
-		if(strcmp(argv[i], "-v") == 0)
-			*fl |= NS_FVERBOSE;
-		else if(nsfile != NULL && strcmp(argv[i], "-n") == 0 && i + 1 < argc)
-			*nsfile = argv[++i];
-		else if(nsfile != NULL && strncmp(argv[i], "-n", 2) == 0 && argv[i][2] != 0)
-			*nsfile = argv[i] + 2;
-		else if(strcmp(argv[i], "-vn") == 0 && nsfile != NULL && i + 1 < argc){
-			*fl |= NS_FVERBOSE;
-			*nsfile = argv[++i];
-		}else
-			return -1;
+		for(a = argv[i] + 1; *a; a++)
+			if(*a == 'v')
+				*fl |= NS_FVERBOSE;
+			else if(*a == 'n' && nsfile != NULL){
+				if(a[1] != 0)
+					*nsfile = a + 1;
+				else if(i + 1 < argc)
+					*nsfile = argv[++i];
+				else
+					return -1;
+				break;
+			}else
+				return -1;
 	}
 	return i;
 }
@@ -61,36 +67,22 @@ flags(int argc, char **argv, int *fl, const char **nsfile)
 static int
 run(char **cmd, int failed)
 {
-	static char *bb[] = {"/bin/busybox", "sh", NULL};
-	char *sh[2];
+	char *sh[3];
 	pid_t pid;
 	int st;
 
-	if(cmd == NULL){
-		sh[0] = getenv("SHELL");
-		if(sh[0] == NULL || sh[0][0] != '/' || access(sh[0], X_OK) < 0)
-			sh[0] = access("/bin/sh", X_OK) == 0 || access("/bin/busybox", X_OK) < 0 ? "/bin/sh" : NULL;
-		sh[1] = NULL;
-		cmd = sh[0] != NULL ? sh : bb;
-	}
-	if(failed == 0){
-		execvp(cmd[0], cmd);
-		syserrpath(cmd[0], "exec");
-		fail();
-		return errcode() == ENOENT ? 127 : 126;
-	}
+	if(cmd == NULL)
+		cmd = defaultshell(sh);
+	if(failed == 0)
+		return execcmd(cmd, "exec");
 	fflush(stderr);
 	pid = fork();
 	if(pid < 0){
 		syserr("fork");
 		return fail();
 	}
-	if(pid == 0){
-		execvp(cmd[0], cmd);
-		syserrpath(cmd[0], "exec");
-		fail();
-		_exit(errcode() == ENOENT ? 127 : 126);
-	}
+	if(pid == 0)
+		_exit(execcmd(cmd, "exec"));
 	/* The child has the terminal's signals; ns9 only waits. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);

@@ -59,8 +59,5 @@ cmdrfork(int argc, char **argv)
 			return fail();
 	}else if(ns_rfork(flags) < 0)
 		return fail();
-	execvp(cmd[0], cmd);
-	syserrpath(cmd[0], "rfork: exec");
-	fail();
-	return errcode() == ENOENT ? 127 : 126;
+	return execcmd(cmd, "rfork: exec");
 }

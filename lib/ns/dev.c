@@ -253,14 +253,14 @@ devproc(const char *name)
 	return clonefrom(selfroot, "proc", 0, name);
 }
 
-/* Bind the file rel of selfroot (the caller's) on name in tree t; a missing source is skipped. */
+/* Bind the file path (absolute) of the caller's root on name in tree t; a missing source is skipped. */
 static int
-devnode(int t, const char *rel, const char *name)
+devnode(int t, const char *path, const char *name)
 {
 	int src, fd;
 
-	src = selfroot >= 0 ? open_tree(selfroot, rel, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
-			    : open_tree(AT_FDCWD, rel - 1, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	src = selfroot >= 0 ? open_tree(selfroot, path + 1, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
+			    : open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if(src < 0)
 		return errno == ENOENT ? 0 : -1;
 	fd = openat(t, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -294,7 +294,7 @@ devcons(const char *name)
 		return -1;
 	for(i = 0; i < nelem(nodes); i++){
 		snprintf(tty, sizeof tty, "/dev/%s", nodes[i]);
-		if(devnode(t, tty + 1, nodes[i]) < 0)
+		if(devnode(t, tty, nodes[i]) < 0)
 			goto bad;
 	}
 	for(i = 0; i < nelem(links); i++)
@@ -314,7 +314,7 @@ devcons(const char *name)
 					goto bad;
 				*p = '/';
 			}
-			if(devnode(t, tty + 1, tty + 5) < 0 || devnode(t, tty + 1, "cons") < 0)
+			if(devnode(t, tty, tty + 5) < 0 || devnode(t, tty, "cons") < 0)
 				goto bad;
 		}
 	}

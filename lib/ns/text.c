@@ -506,6 +506,20 @@ unionlines(Buf *out, const NsMount *m)
 	return 1;
 }
 
+/* Whether the comma-separated list opts holds o. */
+static int
+hasopt(const char *opts, const char *o)
+{
+	size_t n;
+	const char *p;
+
+	n = strlen(o);
+	for(p = opts; (p = strstr(p, o)) != NULL; p += n)
+		if((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+			return 1;
+	return 0;
+}
+
 static void
 mountline(Buf *out, const NsMount *m)
 {
@@ -531,18 +545,12 @@ mountline(Buf *out, const NsMount *m)
 		/* Superblock options, then the per-mount flags a fresh mount lacks. */
 		static const char *mflags[] = {"nosuid", "nodev", "noexec", "noatime", "nodiratime"};
 		Buf spec = {0};
-		size_t i, n;
-		const char *o;
+		size_t i;
 
 		bufputs(&spec, m->super);
-		for(i = 0; i < nelem(mflags); i++){
-			n = strlen(mflags[i]);
-			for(o = m->opts; (o = strstr(o, mflags[i])) != NULL; o += n)
-				if((o == m->opts || o[-1] == ',') && (o[n] == ',' || o[n] == 0)){
-					bufprint(&spec, "%s%s", spec.n ? "," : "", mflags[i]);
-					break;
-				}
-		}
+		for(i = 0; i < nelem(mflags); i++)
+			if(hasopt(m->opts, mflags[i]))
+				bufprint(&spec, "%s%s", spec.n ? "," : "", mflags[i]);
 		if(spec.n != 0){
 			bufputc(out, ' ');
 			ns_quote(out, spec.s);
@@ -703,19 +711,6 @@ isclean(NsTable *t)
 	for(i = 0; i < t->n; i++)
 		if(strcmp(t->m[i].point, "/") == 0)
 			return strcmp(t->m[i].fstype, "tmpfs") == 0 && strcmp(t->m[i].source, "ns9root") == 0;
-	return 0;
-}
-
-static int
-hasopt(const char *opts, const char *o)
-{
-	size_t n;
-	const char *p;
-
-	n = strlen(o);
-	for(p = opts; (p = strstr(p, o)) != NULL; p += n)
-		if((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
-			return 1;
 	return 0;
 }
 

@@ -4,14 +4,9 @@
 # The "far side" is this machine, so the checks look at what only the
 # caller's name space has: a tmpfs bound in a name space the caller made.
 . "$(dirname "$0")/../lib.sh"
-[ -x /usr/sbin/sshd ] || { echo "ok 1 # SKIP no sshd (sh mk/deps: openssh-server)"; echo "1..1"; exit 0; }
-setup
-username
-userfuse
-sshd_start || { echo "not ok 1 - sshd starts"; cat "$S/sshd.log" 2>/dev/null; exit 1; }
 # (the far side's forwarded socket of the no-ns9 case stays, as ns9(1) says: removed here)
-trap 'kill $SSHD 2>/dev/null; killall_waited; find /tmp -maxdepth 1 -name "ns9cpu.*.sock" -newer "$TD/start" -delete 2>/dev/null; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
-export NS9REMOTE="$UNS9"
+SSHTEST_CLEANUP='find /tmp -maxdepth 1 -name "ns9cpu.*.sock" -newer "$TD/start" -delete 2>/dev/null'
+sshtest
 RSSH="ssh -i $S/rootkey $SSHOPTS"
 USSH="ssh -i $UHOME/key $SSHOPTS"
 # what cpu leaves behind: its exportfs, the far side, its private directories

@@ -2,13 +2,7 @@
 # real sshd the test starts on a private loopback port with throwaway keys,
 # as root and as an unprivileged uid; bad input and faults.
 . "$(dirname "$0")/../lib.sh"
-[ -x /usr/sbin/sshd ] || { echo "ok 1 # SKIP no sshd (sh mk/deps: openssh-server)"; echo "1..1"; exit 0; }
-setup
-username
-userfuse
-sshd_start || { echo "not ok 1 - sshd starts"; cat "$S/sshd.log" 2>/dev/null; exit 1; }
-trap 'kill $SSHD 2>/dev/null; killall_waited; cd /; umount -l "$SCR" 2>/dev/null; rmdir "$SCR" 2>/dev/null' EXIT
-export NS9REMOTE="$UNS9"
+sshtest
 N() { timeout 60 env NS9SSH="ssh -i $S/rootkey $SSHOPTS" "$NS9" "$@"; }
 # the ssh and exportfs processes of this test (by the test's port or key)
 strays() { pgrep -f "^ssh -i ($S|$UHOME)/|^[^ ]*/ns9 exportfs -r $SCR/" | wc -l | tr -d ' '; }
