@@ -130,7 +130,9 @@ x9open(P9Req *r)
 	if(fd < 0 || xsetopen(f, fd, &st) < 0)
 		goto out;
 	f->rclose = (mode & P9_ORCLOSE) != 0;
-	r->fid->qid = xqid(fs, &st, r->dialect);
+	/* a service's connection keeps the posted file's qid */
+	if(!S_ISSOCK(st.st_mode))
+		r->fid->qid = xqid(fs, &st, r->dialect);
 	r->ofcall.qid = r->fid->qid;
 	r->ofcall.iounit = xiounit(r);
 	ret = 0;

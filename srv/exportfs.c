@@ -25,8 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "exportimpl.h"
@@ -341,9 +343,58 @@ nbdone(int fd, int oflags)
 }
 
 /*
+ * A Unix socket (a posted service) is opened by connecting to it, as
+ * Plan 9's exportfs opens a /srv file: the fid's reads and writes are the
+ * conversation.  Never in a read-only export.  pfd: an O_PATH fd of the
+ * file, closed here.  The connect is the kernel's permission check
+ * (write on the socket), and does not wait on a full backlog.
+ */
+static int
+xconnect(Xfs *fs, int pfd)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, e;
+
+	if(pfd < 0)
+		return -1;
+	fd = -1;
+	if(fstat(pfd, &st) < 0)
+		syserr(NULL);
+	else if(!S_ISSOCK(st.st_mode)){
+		errno = ENXIO;
+		syserr(NULL);
+	}else if(fs->rdonly)
+		seterr(EROFS, "read-only file system: its services are not dialled");
+	else{
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof sun.sun_path, "/proc/self/fd/%d", pfd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if(fd < 0)
+			syserr(NULL);
+		else if(connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0){
+			e = errno;
+			close(fd);
+			fd = -1;
+			if(e == EAGAIN)
+				seterr(EAGAIN, "service busy: its backlog is full");
+			else if(e == ECONNREFUSED)
+				seterr(ECONNREFUSED, "service is gone (stale post)");
+			else{
+				errno = e;
+				syserr(NULL);
+			}
+		}
+	}
+	close(pfd);
+	return fd;
+}
+
+/*
  * Open f's file: its path beneath the root, or when its name is gone the
  * inode kept for it (reopened through its /proc link, which is our own
- * fd, not a name from the tree).
+ * fd, not a name from the tree).  A socket is connected to (xconnect).
  */
 int
 xopenfid(Xfid *f, const char *path, int oflags, int follow)
@@ -354,8 +405,12 @@ xopenfid(Xfid *f, const char *path, int oflags, int follow)
 	pthread_mutex_lock(&f->fs->lk);
 	pfd = f->path->fd >= 0 ? fcntl(f->path->fd, F_DUPFD_CLOEXEC, 0) : f->path->gone ? -3 : -2;
 	pthread_mutex_unlock(&f->fs->lk);
-	if(pfd == -2)
-		return nbdone(xresolve(f->fs, path, nbflags(oflags), follow), oflags);
+	if(pfd == -2){
+		fd = xresolve(f->fs, path, nbflags(oflags), follow);
+		if(fd < 0 && errno == ENXIO && !(oflags & O_PATH))
+			fd = xconnect(f->fs, xresolve(f->fs, path, O_PATH, follow));
+		return nbdone(fd, oflags);
+	}
 	if(pfd == -3)
 		return seterr(ENOENT, "file does not exist: its name was removed");
 	if(pfd < 0)
@@ -364,6 +419,8 @@ xopenfid(Xfid *f, const char *path, int oflags, int follow)
 		return pfd;
 	snprintf(buf, sizeof buf, "/proc/self/fd/%d", pfd);
 	fd = open(buf, (nbflags(oflags) & ~O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY);
+	if(fd < 0 && errno == ENXIO)
+		return nbdone(xconnect(f->fs, pfd), oflags);
 	if(fd < 0)
 		syserr(NULL);
 	close(pfd);

@@ -84,7 +84,9 @@ xlopen(P9Req *r)
 	fd = xopenfid(f, path, oflags, 0);
 	if(fd < 0 || xsetopen(f, fd, &st) < 0)
 		goto out;
-	r->fid->qid = xqid(fs, &st, r->dialect);
+	/* a service's connection keeps the posted file's qid */
+	if(!S_ISSOCK(st.st_mode))
+		r->fid->qid = xqid(fs, &st, r->dialect);
 	r->ofcall.qid = r->fid->qid;
 	r->ofcall.iounit = xiounit(r);
 	ret = 0;

@@ -243,7 +243,7 @@ cmdcpuserve(int argc, char **argv)
 	if(ns_mount(srv, "/mnt/term", 0, NULL) < 0)
 		fail();
 	else if(srvdir != NULL && srvdir[0] == '/' && strstr(srvdir, "/..") == NULL){
-		/* the caller's srv directory (its listing: a post is not dialled through 9P yet) */
+		/* the caller's srv directory: its posts are dialled through 9P (exportfs connects) */
 		path = esmprint("/mnt/term%s", srvdir);
 		if(access("/mnt/term/srv", F_OK) == 0 && ns_bind(path, "/mnt/term/srv", 0) < 0)
 			fail();

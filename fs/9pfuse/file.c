@@ -6,9 +6,11 @@
  * listing served by FUSE offset.
  */
 #define FUSE_USE_VERSION 314
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <linux/fuse.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -158,20 +160,42 @@ setopen(Fs *fs, struct fuse_file_info *fi, Handle *h)
 		fi->direct_io = 1;
 }
 
+/*
+ * Answer the open of a service file: a conversation, each read what the
+ * service sent, and a stream with no file position, so that a reader
+ * waiting in read(2) does not hold the position lock a writer needs
+ * (FOPEN_STREAM, which libfuse 3.14 cannot ask for).
+ */
+static int
+replyservice(fuse_req_t req, Handle *h)
+{
+	struct fuse_open_out o;
+	struct iovec iov;
+
+	memset(&o, 0, sizeof o);
+	o.fh = (uintptr_t)h;
+	o.open_flags = FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM;
+	iov.iov_base = &o;
+	iov.iov_len = sizeof o;
+	return fuse_reply_iov(req, &iov, 1);
+}
+
 static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Fs *fs;
 	Handle *h;
+	Node *n;
 
 	fs = pffs(req);
-	h = doopen(fs, req, pfnode(fs, ino), fi->flags);
+	n = pfnode(fs, ino);
+	h = doopen(fs, req, n, fi->flags);
 	if(h == NULL){
 		fuse_reply_err(req, pferrno());
 		return;
 	}
 	setopen(fs, fi, h);
-	if(fuse_reply_open(req, fi) != 0)
+	if((n->service ? replyservice(req, h) : fuse_reply_open(req, fi)) != 0)
 		freehandle(fs, h);	/* the opener was interrupted */
 }
 
@@ -436,7 +460,8 @@ readdirl(fuse_req_t req, Fs *fs, Handle *h, size_t size, off_t off)
 		}
 		memset(&st, 0, sizeof st);
 		st.st_ino = d.qid.path;
-		st.st_mode = (mode_t)d.type << 12;
+		/* a socket is a service file here (pfgetattr) */
+		st.st_mode = d.type == DT_SOCK ? S_IFREG : (mode_t)d.type << 12;
 		need = fuse_add_direntry(req, (char *)out + pos, size - pos, d.name, &st, d.offset);
 		p9_freedirent(&d);
 		if(need > size - pos)

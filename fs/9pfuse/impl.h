@@ -41,6 +41,7 @@ struct Node {
 	Ref *ref;
 	P9Qid qid;
 	uint64_t nlookup;	/* FUSE's lookup count (passthrough_ll) */
+	int service;	/* a socket on the server's side: opened, it is a connection */
 	Node *next;	/* hash chain, by qid.path */
 };
 
@@ -105,6 +106,7 @@ int pfrpcref(Fs *fs, Node *n, uint32_t *fidp, P9Fcall *t, P9Fcall *r);
 void pfclunk(Fs *fs, uint32_t fid);
 /* A new fid walked from fid by name (NULL: a clone); ENOENT on a partial walk. */
 int pfwalk(Fs *fs, uint32_t fid, const char *name, uint32_t *newfid, P9Qid *qid);
+/* 1 for a service (a socket there, an empty sticky file here), 0 for any other file. */
 int pfgetattr(Fs *fs, uint32_t fid, struct stat *st);
 Ref *pfnewref(uint32_t fid);	/* one reference */
 Ref *pfgetref(Fs *fs, Node *n);

@@ -175,7 +175,29 @@ pfwalk(Fs *fs, uint32_t fid, const char *name, uint32_t *newfid, P9Qid *qid)
 	return 0;
 }
 
-static void
+/*
+ * A socket (a service posted on the server's side) shows as an empty
+ * regular file with the sticky bit, since open(2) of a socket inode
+ * fails: opening it is dialling the service (exportfs(4)), and ns9 dials
+ * such a file of a 9P mount (ns_srvdial).  A regular file's sticky bit,
+ * which means nothing on Linux, is not shown, so that it marks only
+ * services.  Returns 1 for a service, else 0.
+ */
+static int
+servicefile(struct stat *st, int service)
+{
+	if(!service){
+		if(S_ISREG(st->st_mode))
+			st->st_mode &= ~S_ISVTX;
+		return 0;
+	}
+	st->st_mode = S_IFREG | S_ISVTX | (st->st_mode & 0777);
+	st->st_size = 0;
+	st->st_blocks = 0;
+	return 1;
+}
+
+static int
 attrtostat(const P9Attr *a, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
@@ -194,13 +216,14 @@ attrtostat(const P9Attr *a, struct stat *st)
 	st->st_mtim.tv_nsec = a->mtime_nsec;
 	st->st_ctim.tv_sec = a->ctime_sec;
 	st->st_ctim.tv_nsec = a->ctime_nsec;
+	return servicefile(st, S_ISSOCK(st->st_mode));
 }
 
 /*
  * A 9P2000 stat has user names, not numbers: every file belongs to the
  * mounter (the uid the conversation was attached as).
  */
-static void
+static int
 dirtostat(Fs *fs, const P9Stat *d, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
@@ -222,12 +245,14 @@ dirtostat(Fs *fs, const P9Stat *d, struct stat *st)
 	st->st_atim.tv_sec = d->atime;
 	st->st_mtim.tv_sec = d->mtime;
 	st->st_ctim.tv_sec = d->mtime;
+	return servicefile(st, (d->mode & P9_DMSOCKET) != 0);
 }
 
 int
 pfgetattr(Fs *fs, uint32_t fid, struct stat *st)
 {
 	P9Fcall t, r;
+	int svc;
 
 	memset(&t, 0, sizeof t);
 	t.fid = fid;
@@ -236,15 +261,15 @@ pfgetattr(Fs *fs, uint32_t fid, struct stat *st)
 		t.mask = P9_GETATTR_BASIC;
 		if(pfrpc(fs, &t, &r) < 0)
 			return -1;
-		attrtostat(&r.attr, st);
+		svc = attrtostat(&r.attr, st);
 	}else{
 		t.type = P9_TSTAT;
 		if(pfrpc(fs, &t, &r) < 0)
 			return -1;
-		dirtostat(fs, &r.stat, st);
+		svc = dirtostat(fs, &r.stat, st);
 	}
 	p9_freefcall(&r);
-	return 0;
+	return svc;
 }
 
 Ref *
@@ -290,7 +315,7 @@ pfputref(Fs *fs, Ref *r)
  * which takes the fresh fid, or a new one holding it.  Counts one lookup.
  */
 static Node *
-getnode(Fs *fs, uint32_t fid, P9Qid qid)
+getnode(Fs *fs, uint32_t fid, P9Qid qid, int service)
 {
 	Node *n;
 	Ref *old;
@@ -309,6 +334,7 @@ getnode(Fs *fs, uint32_t fid, P9Qid qid)
 		if(n->qid.path == qid.path){
 			n->nlookup++;
 			n->qid = qid;
+			n->service = service;
 			old = n->ref;
 			n->ref = pfnewref(fid);
 			pthread_mutex_unlock(&fs->lk);
@@ -318,6 +344,7 @@ getnode(Fs *fs, uint32_t fid, P9Qid qid)
 	n = emalloc(sizeof *n);
 	n->ref = pfnewref(fid);
 	n->qid = qid;
+	n->service = service;
 	n->nlookup = 1;
 	n->next = fs->hash[h];
 	fs->hash[h] = n;
@@ -355,7 +382,7 @@ pflookup(Fs *fs, Node *parent, const char *name, struct fuse_entry_param *e)
 	P9Qid qid;
 	Node *n;
 	Ref *pr;
-	int rv;
+	int rv, svc;
 
 	memset(e, 0, sizeof *e);
 	pr = pfgetref(fs, parent);
@@ -363,11 +390,12 @@ pflookup(Fs *fs, Node *parent, const char *name, struct fuse_entry_param *e)
 	pfputref(fs, pr);
 	if(rv < 0)
 		return -1;
-	if(pfgetattr(fs, fid, &e->attr) < 0){
+	svc = pfgetattr(fs, fid, &e->attr);
+	if(svc < 0){
 		pfclunk(fs, fid);
 		return -1;
 	}
-	n = getnode(fs, fid, qid);
+	n = getnode(fs, fid, qid, svc);
 	e->ino = pfino(fs, n);
 	e->attr_timeout = fs->tmo;
 	e->entry_timeout = fs->tmo;

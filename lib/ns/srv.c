@@ -501,6 +501,50 @@ fddial(const char *srv)
 	return fd;
 }
 
+/*
+ * A service the far side of a 9P mount posted (9pfuse shows its socket
+ * as an empty regular file with the sticky bit, and ns9's exportfs
+ * connects to it when it is opened, as Plan 9's exportfs opens a /srv
+ * file): the open file is the connection.  Only such a file of one of
+ * ns9's own 9P mounts is opened, so 9P is never written into a file.
+ * Returns the fd; -1 with errno ECONNREFUSED for no such file.
+ */
+static int
+servicefile(const char *srv, const char *path, const struct stat *st)
+{
+	struct statx sx;
+	struct stat st2;
+	NsTable t;
+	char buf[64];
+	int pfd, fd, i, ok;
+
+	if(!S_ISREG(st->st_mode) || !(st->st_mode & S_ISVTX) || st->st_size != 0)
+		return seterr(ECONNREFUSED, "%s: not a service (no socket)", srv);
+	pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if(pfd < 0)
+		return syserrpath(srv, NULL);
+	ok = 0;
+	if(fstat(pfd, &st2) == 0 && st2.st_dev == st->st_dev && st2.st_ino == st->st_ino &&
+	   statx(pfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID) &&
+	   ns_readtable(0, &t) == 0){
+		for(i = 0; i < t.n; i++)
+			if((uint64_t)t.m[i].id == sx.stx_mnt_id)
+				ok = strcmp(t.m[i].fstype, "fuse.9p") == 0 || strcmp(t.m[i].fstype, "fuse.9pC") == 0;
+		ns_freetable(&t);
+	}
+	clearerr9();
+	if(!ok){
+		close(pfd);
+		return seterr(ECONNREFUSED, "%s: not a service (no socket)", srv);
+	}
+	snprintf(buf, sizeof buf, "/proc/self/fd/%d", pfd);
+	fd = open(buf, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if(fd < 0)
+		syserrpath(srv, NULL);
+	close(pfd);
+	return fd;
+}
+
 int
 ns_srvdial(const char *srv)
 {
@@ -543,7 +587,7 @@ ns_srvdial(const char *srv)
 		goto out;
 	}
 	if(!S_ISSOCK(st.st_mode)){
-		seterr(ECONNREFUSED, "%s: not a service (no socket)", srv);
+		fd = servicefile(srv, path, &st);
 		goto out;
 	}
 	fd = unixconnect(path, 0);

@@ -34,11 +34,40 @@ settle
 is "$(strays):$(socks)" 0:0 "root: no exportfs, far side, directory or forwarded socket left"
 [ "$(strays)" = 0 ] || { pgrep -af "ns9 exportfs|ns9 cpuserve"; ls /run/ns9/srv; } 2>&1 | sed "s/^/# /"
 
-# the caller's srv directory at /mnt/term/srv (its listing)
+# the caller's srv directory at /mnt/term/srv: its posts listed, and mounted there
+# (the far side's ns9 is the caller's, run from /mnt/term: the far root has no /tmp/ns9t.*)
 "$NS9" ramfs -s cpupost
-timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@127.0.0.1 ls /mnt/term/srv >"$TD/o" 2>"$TD/e"
-is "$?:$(grep -cx cpupost "$TD/o")" "0:1" "root: a service posted here is listed in /mnt/term/srv on the far side"
-pkill -f '^([^ ]*/)?ns9 ramfs -s cpupost$'
+timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@127.0.0.1 ls -l /mnt/term/srv >"$TD/o" 2>"$TD/e"
+is "$?:$(grep -c '^-[-rwx]*[tT] .* 0 .* cpupost$' "$TD/o")" "0:1" \
+	"root: a service posted here is listed in /mnt/term/srv on the far side, as an empty file"
+timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@127.0.0.1 sh -c '
+	n=/mnt/term'"$NS9"'
+	mkdir /tmp/cp && $n mount /mnt/term/srv/cpupost /tmp/cp && echo far >/tmp/cp/f && cat /tmp/cp/f &&
+	$n ns | grep " /tmp/cp\$" && $n unmount /tmp/cp && ls /tmp/cp' >"$TD/o" 2>"$TD/e"
+is "$?:$(cat "$TD/o"):$(cat "$TD/e")" "0:far
+mount  /mnt/term/srv/cpupost /tmp/cp:" \
+	"root: the far side mounts the caller's posted service through /mnt/term/srv, writes, reads, sees it in ns, unmounts"
+mkdir -p "$SCR/cp"
+"$NS9" rfork -n sh -c "$NS9 mount /srv/cpupost $SCR/cp && cat $SCR/cp/f" >"$TD/o" 2>&1
+is "$?:$(cat "$TD/o")" "0:far" "root: what the far side wrote is in the service here"
+timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@127.0.0.1 sh -c '
+	mkdir /tmp/cp; /mnt/term'"$NS9"' mount /mnt/term/etc/hostname /tmp/cp' >"$TD/o" 2>"$TD/e"
+is "$?:$(grep -c 'not a service' "$TD/e")" "1:1" "root: a plain file through /mnt/term is not dialled (no 9P written into it)"
+
+# the service killed while the far side has it mounted: an error there, within bounds
+timeout 60 env NS9SSH="$RSSH" "$NS9" cpu -h root@127.0.0.1 sh -c '
+	mkdir /tmp/cp && /mnt/term'"$NS9"' mount /mnt/term/srv/cpupost /tmp/cp || exit 9
+	echo mounted; i=0
+	while [ $i -lt 150 ] && cat /tmp/cp/f >/dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
+	cat /tmp/cp/f 2>/dev/null && echo "still read" || echo gone' >"$TD/o" 2>"$TD/e" &
+C=$!
+i=0; while [ $i -lt 200 ] && ! grep -q mounted "$TD/o"; do sleep 0.1; i=$((i + 1)); done
+pkill -9 -f '^([^ ]*/)?ns9 ramfs -s cpupost$'
+wait $C
+is "$?:$(cat "$TD/o")" "0:mounted
+gone" "root: the service killed under the far side's mount: reads there fail, in bounded time"
+settle
+is "$(strays):$(socks)" 0:0 "root: after the far side's service mounts: nothing left"
 
 # a clean name space on the far side, from a namespace file
 printf '%s\n' "bind '#r/usr' /usr" "bind '#r/bin' /bin" "bind '#r/lib' /lib" "bind '#r/lib64' /lib64" \
@@ -71,6 +100,12 @@ asuser env NS9SSH="$USSH" "$UNS9" rfork -n sh -c '
 	'"$UNS9"' cpu -h ns9test@127.0.0.1 sh -c "id -u; cat /mnt/term'"$UHOME/lu"'/mark"' >"$TD/o" 2>"$TD/e"
 is "$?:$(cat "$TD/o"):$(cat "$TD/e")" "0:$TUID
 userlocal:" "user: cpu as an unprivileged user on both sides, /mnt/term is its name space"
+asuser "$UNS9" ramfs -s upost
+asuser env NS9SSH="$USSH" "$UNS9" cpu -h ns9test@127.0.0.1 sh -c '
+	n=/mnt/term'"$UNS9"'
+	mkdir /tmp/cp && $n mount /mnt/term/srv/upost /tmp/cp && echo ufar >/tmp/cp/f && cat /tmp/cp/f' >"$TD/o" 2>"$TD/e"
+is "$?:$(cat "$TD/o"):$(cat "$TD/e")" "0:ufar:" "user: the far side mounts the user's posted service through /mnt/term/srv"
+pkill -u $TUID -f '^([^ ]*/)?ns9 ramfs -s upost$'
 settle
 is "$(strays):$(socks)" 0:0 "user: nothing left"
 

@@ -1019,6 +1019,72 @@ is "$(printf '%s\n' "$got" | sed -n 's/^Rwalk tag [0-9]* nwqid [12] .*:(\([0-9a-
 kill "$NX"
 ok "the name space's server exits on SIGTERM" gonepid "$NX"
 
+# A socket in the tree (a posted service) is opened by connecting to it, as
+# Plan 9's exportfs opens a /srv file: the fid's writes and reads are the
+# conversation.  Here the service echoes: what is written comes back.
+# (Perl, in Debian's perl-base, for a socket that speaks no 9P.)
+perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 5) or die;
+	$SIG{TERM} = sub { exit 0 }; print "up\n"; close STDOUT;
+	while($c = $s->accept){ while(sysread($c, $b, 4096)){ syswrite($c, $b) } }' $SRVD/catsrv >"$TD/catup" &
+CATSRV=$!
+PIDS="$PIDS $CATSRV"
+perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 1) or die' $SRVD/st
+i=0; while [ $i -lt 50 ] && ! grep -q up "$TD/catup"; do sleep 0.1; i=$((i + 1)); done
+ok "a socket nobody listens on (a stale post)" test -S $SRVD/st
+got=$(x -r $SRVD <<EOF
+Tversion 8192 9P2000.L
+Tattach 0 -1 root ''
+Twalk 0 1 catsrv
+Tgetattr 1 0x7ff
+Tlopen 1 2
+Twrite 1 0 'through the service'
+Tread 1 0 100
+Twalk 0 2 st
+Tlopen 2 2
+Tclunk 1
+EOF
+)
+is "$(printf '%s\n' "$got" | sed -e 's/ uid .*//' -e 's/ iounit.*//')" "Rversion msize 8192 version 9P2000.L
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Rgetattr valid 0xfff qid () mode 0140755
+Rlopen qid ()
+Rwrite count 19
+Rread count 19 'through the service'
+Rwalk nwqid 1 0:()
+Rlerror ecode 111
+Rclunk
+exit 0" ".L: a socket is a socket in getattr; Tlopen connects to it, and writes and reads go to the service; a stale one: ECONNREFUSED"
+is "$(x -R -r $SRVD <<EOF
+Tversion 8192 9P2000.L
+Tattach 0 -1 root ''
+Twalk 0 1 catsrv
+Tlopen 1 2
+Tlopen 1 0
+EOF
+)" "Rversion msize 8192 version 9P2000.L
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Rlerror ecode 30
+Rlerror ecode 30
+exit 0" "read-only export: its services are not dialled, not even opened for reading"
+is "$(x -r $SRVD <<EOF | sed 's/ iounit.*//'
+Tversion 8192 9P2000
+Tattach 0 -1 root ''
+Twalk 0 1 catsrv
+Topen 1 2
+Twrite 1 0 'in 9P2000 too'
+Tread 1 0 100
+EOF
+)" "Rversion msize 8192 version 9P2000
+Rattach qid (d)
+Rwalk nwqid 1 0:()
+Ropen qid ()
+Rwrite count 13
+Rread count 13 'in 9P2000 too'
+exit 0" "9P2000: Topen of a socket connects too"
+kill $CATSRV
+
 # A user's server, in the user's srv directory.
 mkdir -p "$UHOME/ux" && echo mine >"$UHOME/ux/m" && chown -R "$TUID:$TUID" "$UHOME/ux"
 asuser "$UNS9" exportfs -r "$UHOME/ux" -s ux

@@ -214,6 +214,39 @@ ok "root can" "$NS9" mount $USRV/uram $SCR/n/b
 is "$(cat $SCR/n/b/f)" "mine" "and reads the user's file"
 "$NS9" unmount $SCR/n/b
 
+# A service posted on the far side of a 9P mount (exportfs of a tree that
+# holds its socket) is mounted through it: 9pfuse shows the socket as an
+# empty sticky file, and opening that dials the service.
+"$NS9" ramfs -s farram && "$NS9" exportfs -r $SRVD -s farsrv
+mkdir -p $SCR/n/g $SCR/n/h
+ok "mount of the exporter" "$NS9" mount /srv/farsrv $SCR/n/g
+is "$(stat -c '%F %A %s' $SCR/n/g/farram)" "regular empty file -rw------T 0" "a socket through 9P: an empty file with the sticky bit"
+ok "mount of the service through the 9P mount" "$NS9" mount $SCR/n/g/farram $SCR/n/h
+head -c 3000000 /dev/urandom >$TD/big
+echo far >$SCR/n/h/f && cp $TD/big $SCR/n/h/big
+is "$(cat $SCR/n/h/f):$(cmp $TD/big $SCR/n/h/big 2>&1)" "far:" "written and read through both mounts (3 MB)"
+is "$("$NS9" ns | grep -F " $SCR/n/h")" "mount  $SCR/n/g/farram $SCR/n/h" "ns text names the service file, which replays"
+ok "unmount" "$NS9" unmount $SCR/n/h
+"$NS9" rfork -n sh -c "$NS9 mount /srv/farram $SCR/n/h && cat $SCR/n/h/f && cmp $TD/big $SCR/n/h/big" >$TD/far.out 2>&1
+is "$?:$(cat $TD/far.out)" "0:far" "what went through is in the service"
+# not services: a sticky empty regular file exported (shown without the bit), one on a local file system
+touch $SRVD/plain && chmod 1600 $SRVD/plain && touch $SCR/sticky && chmod 1600 $SCR/sticky
+is "$(stat -c '%A' $SCR/n/g/plain)" "-rw-------" "a regular file's sticky bit is not shown through 9P"
+expect_fail "an exported file that is no service" "ns9: mount $SCR/n/g/plain $SCR/n/h: $SCR/n/g/plain: not a service (no socket)" \
+	"$NS9" mount $SCR/n/g/plain $SCR/n/h
+expect_fail "a local sticky empty file" "ns9: mount $SCR/sticky $SCR/n/h: $SCR/sticky: not a service (no socket)" \
+	"$NS9" mount $SCR/sticky $SCR/n/h
+is "$(stat -c %s $SRVD/plain)" 0 "nothing was written into either"
+# the service killed under the mount made through 9P: an error, no hang
+ok "mounted again" "$NS9" mount $SCR/n/g/farram $SCR/n/h
+pkill -9 -f '^([^ ]*/)?ns9 ramfs -s farram$'
+timeout 20 cat $SCR/n/h/f >/dev/null 2>&1
+is "$?" 1 "the service killed: a read fails at once"
+ok "and the mount goes" gone mounted $SCR/n/h
+"$NS9" unmount $SCR/n/h 2>/dev/null
+"$NS9" unmount $SCR/n/g
+pkill -f '^([^ ]*/)?ns9 exportfs -r [^ ]* -s farsrv$'
+
 kill $P 2>/dev/null
 umount $SCR/ctl 2>/dev/null
 for d in a b c e f; do umount -l $SCR/n/$d 2>/dev/null; done
