@@ -1352,7 +1352,7 @@ prefault(void *p, size_t n)
 	a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
 	b = ((uintptr_t)p + n) & ~(uintptr_t)4095;
 	if(b > a)
-		madvise((void *)a, b - a, 23);	/* MADV_POPULATE_WRITE */
+		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
 }
 
 /*

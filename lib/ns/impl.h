@@ -18,6 +18,13 @@ int ns_readtable_statmount(pid_t pid, NsTable *t);
  */
 int ns_procopen(pid_t pid, const char *name, int flags);
 
+/*
+ * The mount fd is on, from the caller's mount table (by statx's mount id):
+ * its file system type, and if asked its source and device, allocated.
+ * 0, or -1 when it cannot be told (no /proc, an old kernel).
+ */
+int ns_fdmount(int fd, char **fstypep, char **sourcep, unsigned *maj, unsigned *min);
+
 /* From errno, with EPERM reported as Plan 9's "permission denied" (EACCES). */
 int ns_permerr(const char *ctx);
 

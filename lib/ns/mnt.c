@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -172,4 +173,32 @@ ns_fusedev(int fusefd, unsigned *maj, unsigned *min)
 		}
 	fclose(f);
 	return rv;
+}
+
+int
+ns_fdmount(int fd, char **fstypep, char **sourcep, unsigned *maj, unsigned *min)
+{
+	struct statx sx;
+	NsTable t;
+	int i, r;
+
+	if(statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
+		return -1;
+	if(ns_readtable(0, &t) < 0)
+		return -1;
+	r = -1;
+	for(i = 0; i < t.n; i++)
+		if((uint64_t)t.m[i].id == sx.stx_mnt_id){
+			*fstypep = estrdup(t.m[i].fstype);
+			if(sourcep != NULL)
+				*sourcep = estrdup(t.m[i].source);
+			if(maj != NULL)
+				*maj = t.m[i].major;
+			if(min != NULL)
+				*min = t.m[i].minor;
+			r = 0;
+			break;
+		}
+	ns_freetable(&t);
+	return r;
 }

@@ -512,11 +512,9 @@ fddial(const char *srv)
 static int
 servicefile(const char *srv, const char *path, const struct stat *st)
 {
-	struct statx sx;
 	struct stat st2;
-	NsTable t;
-	char buf[64];
-	int pfd, fd, i, ok;
+	char buf[64], *fstype;
+	int pfd, fd, ok;
 
 	if(!S_ISREG(st->st_mode) || !(st->st_mode & S_ISVTX) || st->st_size != 0)
 		return seterr(ECONNREFUSED, "%s: not a service (no socket)", srv);
@@ -525,12 +523,9 @@ servicefile(const char *srv, const char *path, const struct stat *st)
 		return syserrpath(srv, NULL);
 	ok = 0;
 	if(fstat(pfd, &st2) == 0 && st2.st_dev == st->st_dev && st2.st_ino == st->st_ino &&
-	   statx(pfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID) &&
-	   ns_readtable(0, &t) == 0){
-		for(i = 0; i < t.n; i++)
-			if((uint64_t)t.m[i].id == sx.stx_mnt_id)
-				ok = strcmp(t.m[i].fstype, "fuse.9p") == 0 || strcmp(t.m[i].fstype, "fuse.9pC") == 0;
-		ns_freetable(&t);
+	   ns_fdmount(pfd, &fstype, NULL, NULL, NULL) == 0){
+		ok = strcmp(fstype, "fuse.9p") == 0 || strcmp(fstype, "fuse.9pC") == 0;
+		free(fstype);
 	}
 	clearerr9();
 	if(!ok){

@@ -415,29 +415,18 @@ mountroot(int fd)
 static int
 unionsource(int fd, char **sourcep, unsigned *maj, unsigned *min)
 {
-	struct statx sx;
-	NsTable t;
-	int i, r;
+	char *fstype, *source;
 
-	if(!mountroot(fd))
+	if(!mountroot(fd) || ns_fdmount(fd, &fstype, &source, maj, min) < 0)
 		return 0;
-	if(statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
+	if(strcmp(fstype, "fuse.ns9union") != 0){
+		free(fstype);
+		free(source);
 		return 0;
-	if(ns_readtable(0, &t) < 0)
-		return 0;
-	r = 0;
-	for(i = 0; i < t.n; i++)
-		if((uint64_t)t.m[i].id == sx.stx_mnt_id){
-			if(strcmp(t.m[i].fstype, "fuse.ns9union") == 0){
-				*sourcep = estrdup(t.m[i].source);
-				*maj = t.m[i].major;
-				*min = t.m[i].minor;
-				r = 1;
-			}
-			break;
-		}
-	ns_freetable(&t);
-	return r;
+	}
+	free(fstype);
+	*sourcep = source;
+	return 1;
 }
 
 /*
@@ -726,33 +715,26 @@ out:
 int
 ns_uniondir(const char *path, const char *ctx)
 {
-	struct statx sx;
-	NsTable t;
-	char *source;
+	char *fstype, *source;
 	unsigned maj, min;
-	int fd, sock, rs, got, i;
+	int fd, sock, rs, got;
 	URep r;
 
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if(fd < 0)
 		return -2;	/* the caller's own open says what is wrong */
-	source = NULL;
-	if(mountroot(fd) || statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID) ||
-	   ns_readtable(0, &t) < 0){
+	/* a directory inside a union (not its root) */
+	if(mountroot(fd) || ns_fdmount(fd, &fstype, &source, &maj, &min) < 0){
 		close(fd);
 		return -2;
 	}
-	for(i = 0; i < t.n; i++)
-		if((uint64_t)t.m[i].id == sx.stx_mnt_id && strcmp(t.m[i].fstype, "fuse.ns9union") == 0){
-			source = estrdup(t.m[i].source);
-			maj = t.m[i].major;
-			min = t.m[i].minor;
-		}
-	ns_freetable(&t);
-	if(source == NULL){
+	if(strcmp(fstype, "fuse.ns9union") != 0){
+		free(fstype);
+		free(source);
 		close(fd);
 		return -2;
 	}
+	free(fstype);
 	got = -1;
 	sock = uconnect(source, maj, min, NULL, ctx);
 	free(source);
