@@ -64,6 +64,13 @@ int ns_spawnserver(char **argv, const int *fds, int n, int debug, const char *ct
 char *ns_readnsfile(const char *path);
 /* Whether an absolute cd succeeded since the last reset (ns_newns's cwd). */
 void ns_nscdreset(void);
+/*
+ * on: look $user up now (getpwuid_r, in the caller's own root) and never
+ * again until off: a clean name space's file runs chrooted in a root it
+ * builds, whose nsswitch.conf may be anyone's (reroot's newroot), and NSS
+ * would load code named there.
+ */
+void ns_nsuserfix(int on);
 int ns_nscddone(void);
 /*
  * The file systems ns9 made for a clean name space being built (its root,

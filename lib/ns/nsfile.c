@@ -29,12 +29,32 @@ enum {
 	Maxdepth = 16,
 };
 
+/* $user when $USER and $LOGNAME are unset; whofixed: looked up already, NSS not to be asked again */
+static __thread char who[256];
+static __thread int whofixed;
+
+static void
+lookupwho(void)
+{
+	struct passwd pw, *r;
+	char buf[4096];
+
+	who[0] = 0;
+	if(getpwuid_r(geteuid(), &pw, buf, sizeof buf, &r) == 0 && r != NULL)
+		snprintf(who, sizeof who, "%s", pw.pw_name);
+}
+
+void
+ns_nsuserfix(int on)
+{
+	whofixed = on;
+	if(on)
+		lookupwho();
+}
+
 const char *
 ns_nsvar(const char *name, void *arg)
 {
-	static __thread char who[256];
-	struct passwd pw, *r;
-	char buf[4096];
 	const char *v;
 
 	v = getenv(name);
@@ -46,10 +66,9 @@ ns_nsvar(const char *name, void *arg)
 		return NULL;
 	if((v = getenv("USER")) != NULL || (v = getenv("LOGNAME")) != NULL)
 		return v;
-	if(getpwuid_r(geteuid(), &pw, buf, sizeof buf, &r) != 0 || r == NULL)
-		return NULL;
-	snprintf(who, sizeof who, "%s", pw.pw_name);
-	return who;
+	if(!whofixed)
+		lookupwho();
+	return who[0] != 0 ? who : NULL;
 }
 
 static __thread int cdone;

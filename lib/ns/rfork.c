@@ -152,6 +152,8 @@ ns_clearroot(void)
 	size_t i;
 	int root;
 
+	if(realroot < 0)
+		return seterr(EINVAL, "clear: only while ns9 newns builds a name space");
 	root = ns_freshtmpfs("ns9root", "0755", "newns: a fresh root");
 	if(root < 0)
 		return -1;
@@ -169,10 +171,6 @@ ns_clearroot(void)
 
 		if(fstat(root, &st) == 0)
 			ns_ownfs(st.st_dev);
-	}
-	if(realroot < 0){
-		close(root);
-		return seterr(EINVAL, "clear: only while ns9 newns builds a name space");
 	}
 	/*
 	 * clear: the clean root built so far goes, with all the file bound on
@@ -253,6 +251,7 @@ ns_newns(const char *path, const char *text, const char *newroot, int flags, NsR
 	r = -1;
 	host = -1;	/* dev.c's now */
 	ns_ownfsreset();
+	ns_nsuserfix(1);
 	if(ns_clearroot() < 0)
 		goto out;
 	ns_nscdreset();
@@ -286,6 +285,7 @@ ns_newns(const char *path, const char *text, const char *newroot, int flags, NsR
 		}
 	r = 0;
 out:
+	ns_nsuserfix(0);
 	ns_sethostroot(-1, -1);
 	if(host >= 0)
 		close(host);

@@ -160,7 +160,15 @@ if [ -x /bin/busybox ]; then
 	out=$(printf '%s\n' 'busybox cat /mnt/outside/secret /opt/secret 2>/dev/null' 'echo done' |
 		env SHELL=/bin/sh timeout 30 "$NS9" reroot "$NR" "$S/rr.ns" 2>/dev/null)
 	is "$out" "done" "reroot: #r/.. and a link climbing out of NEWROOT do not reach outside it (dev.c clonefrom: no RESOLVE_IN_ROOT)"
+	# $user with $USER and $LOGNAME unset is looked up in the caller's root before the
+	# file runs, never by NSS inside NEWROOT (whose nsswitch.conf could name any code)
+	printf '%s\n' 'mallory:x:0:0:not root:/:/bin/sh' >"$NR/etc/passwd"
+	printf '%s\n' 'passwd: files' 'group: files' >"$NR/etc/nsswitch.conf"
+	printf '%s\n' "bind '#r/etc' /etc" "bind '#r/usr' /usr" "bind '#r/bin' /bin" "bind '#T' /n/\$user" >"$S/who.ns"
+	out=$(echo 'busybox ls /n' | env -u USER -u LOGNAME SHELL=/bin/sh timeout 30 "$NS9" reroot "$NR" "$S/who.ns" 2>&1)
+	is "$out" "$(id -un)" "reroot: \$user is the caller's name from its own root, not what NEWROOT's passwd says through NSS"
 else
+	skip "reroot: no /bin/busybox"
 	skip "reroot: no /bin/busybox"
 fi
 
