@@ -190,9 +190,15 @@ int ns_fusedev(int fusefd, unsigned *maj, unsigned *min);
 /*
  * The ssh command: NS9SSH (blank-separated words, options included), else
  * "ssh", split into av[0..n-1] (at most max words; *words holds them,
- * the caller frees it).  Returns n.
+ * the caller frees it), then the options every ns9 ssh takes: no escape
+ * character and keepalives (6 more words).  Returns n.
  */
 int ns_sshcmd(char **av, int max, char **words);
+/*
+ * Whether host ([user@]host) may be given to ssh: not empty, not read as an
+ * option, and without blanks, quotes, backslashes, '!' or '/'.
+ */
+int ns_sshhostok(const char *host);
 /* ns9 on the far side: NS9REMOTE, else "ns9". */
 const char *ns_remotens9(void);
 /* Append s quoted for a POSIX shell ('...', a quote as '\''). */

@@ -20,13 +20,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "9p.h"
 #include "cmd.h"
 
 enum { Maxwords = 32 };
@@ -62,8 +61,12 @@ cmdcpu(int argc, char **argv)
 		else
 			return usage();
 	}
-	if(host == NULL || host[0] == 0 || host[0] == '-'){
+	if(host == NULL || host[0] == 0){
 		fprintf(stderr, "ns9: cpu: no host (-h host, or $cpu)\n");
+		return usage();
+	}
+	if(!ns_sshhostok(host)){
+		fprintf(stderr, "ns9: cpu: bad host '%s'\n", host);
 		return usage();
 	}
 	/*
@@ -121,14 +124,8 @@ cmdcpu(int argc, char **argv)
 	/* A pty when the caller has a terminal and runs a shell, as ssh does. */
 	tty = isatty(0) && isatty(1) && i >= argc;
 	av[n++] = tty ? "-t" : "-T";
-	av[n++] = "-e";
-	av[n++] = "none";
 	av[n++] = "-o";
 	av[n++] = "ExitOnForwardFailure=yes";
-	av[n++] = "-o";
-	av[n++] = "ServerAliveInterval=15";
-	av[n++] = "-o";
-	av[n++] = "ServerAliveCountMax=4";
 	av[n++] = "-R";
 	av[n++] = fwd;
 	av[n++] = "--";
@@ -191,7 +188,6 @@ out:
 int
 cmdcpuserve(int argc, char **argv)
 {
-	struct sockaddr_un sa;
 	struct timespec ts = {0, 20 * 1000 * 1000};
 	const char *sock, *nsfile, *srvdir;
 	char *sh[3], **cmd, srv[32], *path;
@@ -212,21 +208,15 @@ cmdcpuserve(int argc, char **argv)
 		else
 			return usage();
 	}
-	if(sock == NULL || strlen(sock) >= sizeof sa.sun_path)
+	if(sock == NULL)
 		return usage();
 	/* sshd makes the forwarded socket as the session starts: a bounded wait for it. */
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	strcpy(sa.sun_path, sock);
-	termfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if(termfd < 0){
-		syserr("cpuserve: socket");
-		return fail();
-	}
-	for(k = 0; k < 500 && connect(termfd, (struct sockaddr *)&sa, sizeof sa) < 0; k++)
+	path = esmprint("unix!%s", sock);
+	for(k = 0; (termfd = p9_dial(path)) < 0 && ++k < 500;)
 		nanosleep(&ts, NULL);
-	if(k == 500){
-		syserrpath(sock, "cpuserve: the caller's name space");
+	free(path);
+	if(termfd < 0){
+		adderr("cpuserve: the caller's name space");
 		return fail();
 	}
 	unlink(sock);

@@ -15,7 +15,7 @@
 int
 cmdrfork(int argc, char **argv)
 {
-	char *sh[2];
+	char *sh[3];
 	char **cmd;
 	const char *a;
 	int i, flags;
@@ -45,19 +45,12 @@ cmdrfork(int argc, char **argv)
 		flags = NS_RFNAMEG;
 	if((flags & NS_RFNAMEG) && (flags & NS_RFCNAMEG))
 		return usage();
-	if(i < argc)
-		cmd = argv + i;
-	else{
-		sh[0] = getenv("SHELL");
-		if(sh[0] == NULL || sh[0][0] == 0)
-			sh[0] = "/bin/sh";
-		sh[1] = NULL;
-		cmd = sh;
-	}
 	if(flags & NS_RFCNAMEG){
 		if(ns9cleanfork() < 0 || ns_rfork(flags & ~NS_RFCNAMEG) < 0)
 			return fail();
 	}else if(ns_rfork(flags) < 0)
 		return fail();
+	/* the shell is found in the new name space, where it runs */
+	cmd = i < argc ? argv + i : defaultshell(sh);
 	return execcmd(cmd, "rfork: exec");
 }

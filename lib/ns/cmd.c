@@ -138,7 +138,7 @@ ns_parse(NsCmd *c, int argc, char **argv)
 	case NS_MOUNT:
 		if(strcmp(verb, "import") == 0){
 			/* with no remote path, the remote path is the mount point (import(4)) */
-			if(op[0][0] == 0 || op[0][0] == '-' || strpbrk(op[0], "!/ \t") != NULL)
+			if(!ns_sshhostok(op[0]))
 				return seterr(EINVAL, "import: bad host '%s'; usage: %s", op[0], verbs[v].usage);
 			c->new = esmprint("ssh!%s!%s", op[0], op[1]);
 			c->old = estrdup(op[nop - 1]);

@@ -27,9 +27,12 @@
 
 enum {
 	Maxargs = 32,
-	Alivesec = 15,	/* ssh's keepalive: a dead link is found within Alivesec * Alivecount */
-	Alivecount = 4,
 };
+/* ssh's keepalive (ns_sshcmd): a dead link is found within Alivesec * Alivecount seconds */
+#define Alivesec 15
+#define Alivecount 4
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* The last ssh this thread started, and the read end of its stderr, for ns_sshend. */
 static __thread pid_t lastssh;
@@ -61,7 +64,20 @@ ns_sshcmd(char **av, int max, char **words)
 	n = 0;
 	for(p = strtok(*words, " \t"); p != NULL && n < max; p = strtok(NULL, " \t"))
 		av[n++] = p;
+	/* a byte stream (no escape character), and a dead link found within Alivesec * Alivecount */
+	av[n++] = "-e";
+	av[n++] = "none";
+	av[n++] = "-o";
+	av[n++] = "ServerAliveInterval=" STR(Alivesec);
+	av[n++] = "-o";
+	av[n++] = "ServerAliveCountMax=" STR(Alivecount);
 	return n;
+}
+
+int
+ns_sshhostok(const char *host)
+{
+	return host[0] != 0 && host[0] != '-' && strpbrk(host, "!/ \t\n\r'\"\\") == NULL;
 }
 
 const char *
@@ -96,8 +112,7 @@ ns_sshdial(const char *srv)
 	r = -1;
 	words = NULL;
 	sp[0] = sp[1] = -1;
-	/* a host that reads as an option, or holds blanks, is not one */
-	if(host[0] == 0 || host[0] == '-' || strpbrk(host, " \t\n\r'\"\\") != NULL){
+	if(!ns_sshhostok(host)){
 		seterr(EINVAL, "%s: bad host name", srv);
 		goto out;
 	}
@@ -107,12 +122,6 @@ ns_sshdial(const char *srv)
 	}
 	n = ns_sshcmd(argv, Maxargs, &words);
 	argv[n++] = "-T";
-	argv[n++] = "-e";
-	argv[n++] = "none";
-	argv[n++] = "-o";
-	argv[n++] = "ServerAliveInterval=" "15";
-	argv[n++] = "-o";
-	argv[n++] = "ServerAliveCountMax=" "4";
 	argv[n++] = "--";
 	argv[n++] = host;
 	bufputs(&cmd, "exec ");

@@ -359,13 +359,12 @@ ns_mount9ptree(const char *srv, int flag, const char *spec, const char *ctx)
 	fuse = -1;
 	close(conn);
 	conn = -1;
+	/* an ssh dialled for it: what it said becomes the error (nothing when none was) */
 	if(readstatus(pipefd[0], ctx) < 0){
-		if(strncmp(srv, "ssh!", 4) == 0)
-			ns_sshend(0, ctx);
+		ns_sshend(0, ctx);
 		goto bad;
 	}
-	if(strncmp(srv, "ssh!", 4) == 0)
-		ns_sshend(1, ctx);
+	ns_sshend(1, ctx);
 	close(pipefd[0]);
 	buffree(&source);
 	return mnt;
